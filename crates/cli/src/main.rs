@@ -1,1 +1,184 @@
-fn main() {}
+//! `esl`: render electronic-shelf-label bitmaps from templates and product data.
+//!
+//! The binary is glue: every stage lives in the library crates.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use esl_model::{Model, Product};
+use esl_render::{FontBook, RenderOptions, Renderer, Template};
+
+mod samples;
+
+#[derive(Parser)]
+#[command(name = "esl", version, about = "Render and push electronic shelf labels")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render one label: a template and a product for a model, to a PNG.
+    Render {
+        /// The template JSON file.
+        #[arg(long)]
+        template: PathBuf,
+        /// The product JSON file (an object of SUNMI product fields).
+        #[arg(long)]
+        product: PathBuf,
+        /// The ESL model: SL121, SL126, SL126+, SL142, SL142+ (any case).
+        #[arg(long)]
+        model: String,
+        /// Where to write the PNG.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Scale the picture up N times (nearest-neighbour), for people to look at.
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+        /// Treat warnings (missing glyphs, text cut to fit) as errors.
+        #[arg(long)]
+        strict: bool,
+        /// Add every .ttf/.otf file of this folder to the font book, named by its file stem.
+        #[arg(long)]
+        fonts: Option<PathBuf>,
+    },
+    /// Render every sample template for every sample product and model into a folder.
+    Demo {
+        /// Output folder.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Preview scale of the extra `*@Nx.png` files (0 writes none).
+        #[arg(long, default_value_t = 3)]
+        scale: u32,
+    },
+    /// Print the JSON Schema of the template format.
+    Schema,
+    /// List the ESL models with their sizes, colours and platform codes.
+    Models,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Render { template, product, model, output, scale, strict, fonts } => {
+            render(&template, &product, &model, &output, scale, strict, fonts.as_deref())
+        }
+        Command::Demo { out, scale } => demo(&out, scale),
+        Command::Schema => {
+            print!("{}", esl_render::json_schema());
+            Ok(())
+        }
+        Command::Models => {
+            println!("{:<8} {:>9}  {:<18} screen code  colour code", "model", "pixels", "colours");
+            for m in Model::ALL {
+                let (w, h) = m.size();
+                let inks: Vec<_> = m.palette().inks().iter().map(|i| i.name()).collect();
+                println!(
+                    "{:<8} {:>9}  {:<18} {} ({}\")      {}",
+                    m.name(),
+                    format!("{w}x{h}"),
+                    inks.join("/"),
+                    m.template_screen_code(),
+                    m.screen_inches(),
+                    m.template_color_code()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn font_book(dir: Option<&Path>) -> Result<FontBook> {
+    let mut book = FontBook::bundled();
+    if let Some(dir) = dir {
+        let entries = std::fs::read_dir(dir).with_context(|| format!("reading font folder {}", dir.display()))?;
+        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        for path in files {
+            let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+            if matches!(ext.as_deref(), Some("ttf" | "otf")) {
+                let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+                book.add_file(&name, &path)?;
+            }
+        }
+    }
+    Ok(book)
+}
+
+fn write_label(path: &Path, png: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))
+}
+
+fn render(template: &Path, product: &Path, model: &str, output: &Path, scale: u32, strict: bool, fonts: Option<&Path>) -> Result<()> {
+    let model: Model = model.parse()?;
+    let template = Template::load(template)?;
+    let bytes = std::fs::read(product).with_context(|| format!("reading product {}", product.display()))?;
+    let product_data = Product::from_json(&bytes).with_context(|| format!("product {}", product.display()))?;
+    let renderer = Renderer::new(font_book(fonts)?, RenderOptions { strict });
+    let label = renderer
+        .render(&template, &product_data, model)
+        .with_context(|| format!("rendering {} for {}", product.display(), model))?;
+    for w in &label.warnings {
+        eprintln!("warning: {w}");
+    }
+    write_label(output, &label.image.to_png(scale)?)?;
+    println!("{}", output.display());
+    Ok(())
+}
+
+fn demo(out: &Path, scale: u32) -> Result<()> {
+    let renderer = Renderer::bundled();
+    let mut written = 0;
+    let mut failed = 0;
+    for (tname, tjson) in samples::TEMPLATES {
+        let template = Template::from_json(tjson.as_bytes(), tname, None)?;
+        let tstem = tname.trim_end_matches(".json");
+        for (pname, pjson) in samples::PRODUCTS {
+            let product = Product::from_json(pjson.as_bytes()).with_context(|| format!("sample product {pname}"))?;
+            let pstem = pname.trim_end_matches(".json");
+            for model in template.models() {
+                let mname = model.name().to_ascii_lowercase().replace('+', "plus");
+                let case = format!("{tstem}__{pstem}__{mname}");
+                match renderer.render(&template, &product, model) {
+                    Ok(label) => {
+                        for w in &label.warnings {
+                            eprintln!("warning: {tname} × {pname} × {model}: {w}");
+                        }
+                        let path = out.join(format!("{case}.png"));
+                        write_label(&path, &label.image.to_png(1)?)?;
+                        if scale > 1 {
+                            write_label(&out.join(format!("{case}@{scale}x.png")), &label.image.to_png(scale)?)?;
+                        }
+                        println!("{}", path.display());
+                        written += 1;
+                    }
+                    Err(e) => {
+                        eprintln!("error: {tname} × {pname} × {model}: {e}");
+                        failed += 1;
+                    }
+                }
+            }
+        }
+    }
+    println!("{written} labels written to {}, {failed} failed", out.display());
+    if failed > 0 {
+        bail!("{failed} labels failed to render");
+    }
+    Ok(())
+}

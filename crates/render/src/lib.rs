@@ -1,1 +1,54 @@
-//! placeholder
+//! `esl-render` turns a label template and a product into the exact bitmap an electronic
+//! shelf label shows.
+//!
+//! # The pipeline
+//!
+//! ```text
+//! template JSON ──Template::from_json──▶ Template (validated, pictures decoded)
+//! Template + Product + Model ──Renderer::render──▶ Rendered { PanelImage, warnings }
+//!     bind:   conditions evaluated, fields formatted (money, dates, case, prefix/suffix)
+//!     layout: fonts chosen per character, kerning, wrapping, shrink-to-fit, ellipsis
+//!     raster: pixel-centre sampling, 1-bit coverage threshold, clipped to each box
+//! PanelImage ──to_png / bit_planes──▶ indexed PNG (1 or 2 bits) · packed ink planes
+//! ```
+//!
+//! A [`Template`] is loaded once and rendered for many products; it and the [`Renderer`]
+//! (with its [`FontBook`]) are `Send + Sync`, so one of each serves every rayon thread.
+//! Rendering is deterministic: the same template, product, model and fonts give the same
+//! pixels, on any thread.
+//!
+//! Every [`PanelImage`] has exactly the model's size, and every pixel is one of the model's
+//! inks: white, black, and red on black/white/red models. Red asked of a black/white model
+//! is drawn black ([`esl_model::Palette::map`]).
+//!
+//! The template format is described in `templates/README.md`; [`json_schema`] gives its
+//! JSON Schema.
+#![deny(clippy::unwrap_used)]
+#![warn(missing_docs, clippy::missing_errors_doc, clippy::missing_panics_doc)]
+#![forbid(unsafe_code)]
+
+mod bind;
+mod error;
+mod fonts;
+pub mod golden;
+mod loader;
+mod panel;
+mod picture;
+mod raster;
+mod render;
+pub mod template;
+mod text;
+
+pub use error::{RenderError, TemplateError, Warning};
+pub use fonts::{FontBook, FontError};
+pub use loader::{MAX_IMAGE_SIDE, Template};
+pub use panel::{EncodeError, PanelImage};
+pub use render::{RenderOptions, Rendered, Renderer};
+pub use template::json_schema;
+
+/// The engine's render version: bumped whenever a change to this crate can change the
+/// pixels of a label, so stored fingerprints of rendered labels become stale.
+pub const RENDER_VERSION: u32 = 1;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,161 @@
+//! Errors and warnings of every stage.
+
+use esl_model::{Model, ProductError};
+
+/// A template that cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TemplateError {
+    /// The template file cannot be read.
+    #[error("cannot read template {template}: {source}")]
+    Read {
+        /// The template file.
+        template: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Malformed JSON, an unknown key or element type, or a value of the wrong type.
+    #[error("template {template}: at {path} (line {line}, column {column}): {message}")]
+    Json {
+        /// The template's name or file.
+        template: String,
+        /// JSON path of the offending value, e.g. `elements[2].font`.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Well-formed JSON whose content breaks a rule of the format.
+    #[error("template {template}: at {path}: {message}")]
+    Invalid {
+        /// The template's name or file.
+        template: String,
+        /// JSON path of the offending value.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An image element's picture cannot be read or decoded.
+    #[error("template {template}: at {path}: image {image}: {message}")]
+    Image {
+        /// The template's name or file.
+        template: String,
+        /// JSON path of the image element.
+        path: String,
+        /// The file path, or `data` for base64.
+        image: String,
+        /// Why it cannot be used.
+        message: String,
+    },
+}
+
+/// A label that cannot be rendered.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// The template does not serve this model.
+    #[error("template {template} does not support model {model}; it supports: {supported}")]
+    UnsupportedModel {
+        /// The template.
+        template: String,
+        /// The requested model.
+        model: Model,
+        /// The models it serves, comma-separated.
+        supported: String,
+    },
+    /// An element is bound to a field the product lacks, and has no fallback.
+    #[error("template {template}: {element}: product has no field {field:?} and the element has no fallback")]
+    MissingField {
+        /// The template.
+        template: String,
+        /// JSON path of the element.
+        element: String,
+        /// The field.
+        field: String,
+    },
+    /// A field value cannot be used as the element needs it.
+    #[error("template {template}: {element}: {source}")]
+    BadValue {
+        /// The template.
+        template: String,
+        /// JSON path of the element.
+        element: String,
+        /// The field and the reason.
+        source: ProductError,
+    },
+    /// A comparison that cannot be evaluated (e.g. `lt` on text).
+    #[error("template {template}: {element}: {message}")]
+    BadCondition {
+        /// The template.
+        template: String,
+        /// JSON path of the element.
+        element: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An element names a font the font book lacks.
+    #[error("template {template}: {element}: unknown font {font:?}; known fonts: {known}")]
+    UnknownFont {
+        /// The template.
+        template: String,
+        /// JSON path of the element.
+        element: String,
+        /// The font name.
+        font: String,
+        /// The fonts the book has, comma-separated.
+        known: String,
+    },
+    /// A price that does not fit its box even at `min_size`. Never cut: a clipped price
+    /// would show a wrong amount.
+    #[error("template {template}: {element}: price {price} does not fit the box ({width} px wide) even at size {min_size}")]
+    PriceOverflow {
+        /// The template.
+        template: String,
+        /// JSON path of the element.
+        element: String,
+        /// The price as it would be drawn.
+        price: String,
+        /// The box width.
+        width: u32,
+        /// The smallest size tried.
+        min_size: u32,
+    },
+    /// In strict mode, a warning is an error.
+    #[error("template {template}: strict mode: {warning}")]
+    Strict {
+        /// The template.
+        template: String,
+        /// The warning.
+        warning: Warning,
+    },
+}
+
+/// Something worth knowing about a rendered label that did not stop it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Warning {
+    /// No font of the element's chain has this character; it is drawn as the first font's
+    /// "missing glyph" box.
+    #[error("{element}: no font has {ch:?} (U+{code:04X}); drawn as a missing-glyph box")]
+    MissingGlyph {
+        /// JSON path of the element.
+        element: String,
+        /// The character.
+        ch: char,
+        /// Its code point.
+        code: u32,
+    },
+    /// Text did not fit at the smallest allowed size and was cut with an ellipsis.
+    #[error("{element}: text does not fit at size {size}; cut to {shown:?}")]
+    Truncated {
+        /// JSON path of the element.
+        element: String,
+        /// The size used.
+        size: u32,
+        /// What is shown.
+        shown: String,
+    },
+}

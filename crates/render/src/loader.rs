@@ -1,0 +1,352 @@
+//! Loading and validating templates.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use esl_model::Model;
+use image::RgbaImage;
+
+use crate::error::TemplateError;
+use crate::template::{
+    Condition, Element, FORMAT_VERSION, LayoutIndex, Rotation, TemplateSpec, parse_spec,
+    read_image_file,
+};
+
+/// Largest picture an image element may hold, in pixels per side.
+pub const MAX_IMAGE_SIDE: u32 = 4096;
+
+/// A validated template, ready to render any number of products.
+///
+/// Loading parses the JSON (refusing unknown keys), checks every rule of the format, and
+/// decodes the pictures of image elements, so rendering never reads files. A `Template` is
+/// immutable, `Send + Sync`, and cheap to share through an `Arc`.
+#[derive(Clone, Debug)]
+pub struct Template {
+    pub(crate) spec: TemplateSpec,
+    pub(crate) name: String,
+    pub(crate) layouts: LayoutIndex,
+    pub(crate) images: Vec<Arc<RgbaImage>>,
+    pub(crate) source_hash: u64,
+}
+
+/// A layout chosen for a model: its elements and rotation, and the JSON path of its
+/// element list.
+pub(crate) struct Layout<'a> {
+    pub elements: &'a [Element],
+    pub rotation: Rotation,
+    pub path: String,
+}
+
+impl Template {
+    /// Loads a template file; image `src` paths are relative to the file's folder.
+    ///
+    /// # Errors
+    /// [`TemplateError::Read`] when the file cannot be read; otherwise as
+    /// [`Template::from_json`].
+    pub fn load(path: &Path) -> Result<Template, TemplateError> {
+        let bytes = std::fs::read(path).map_err(|source| TemplateError::Read {
+            template: path.display().to_string(),
+            source,
+        })?;
+        Template::from_json(&bytes, &path.display().to_string(), path.parent())
+    }
+
+    /// Loads a template from JSON text. `source` names it in messages (a file name);
+    /// `base_dir` is where relative image paths are looked up (none: only base64 images).
+    ///
+    /// ```
+    /// let t = esl_render::Template::from_json(
+    ///     br#"{"version": 1, "models": ["SL121"], "elements": [
+    ///         {"type": "rect", "box": {"x": 0, "y": 0, "w": 10, "h": 10}, "fill": "red"}]}"#,
+    ///     "example", None)?;
+    /// assert_eq!(t.models(), vec![esl_model::Model::Sl121]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`TemplateError::Json`] with line, column and JSON path for malformed JSON, unknown
+    /// keys or element types and wrong types; [`TemplateError::Invalid`] for content that
+    /// breaks a rule (version, empty boxes, sizes, models); [`TemplateError::Image`] for a
+    /// picture that cannot be read or decoded.
+    pub fn from_json(
+        bytes: &[u8],
+        source: &str,
+        base_dir: Option<&Path>,
+    ) -> Result<Template, TemplateError> {
+        let mut spec = parse_spec(bytes, source)?;
+        let name = spec.name.clone().unwrap_or_else(|| source.to_owned());
+        let mut v = Validator {
+            template: name.clone(),
+            base_dir,
+            images: Vec::new(),
+        };
+        if spec.version != FORMAT_VERSION {
+            return Err(v.invalid(
+                "version",
+                format!("format version {} is not supported; this engine reads version {FORMAT_VERSION}", spec.version),
+            ));
+        }
+        let mut layouts = LayoutIndex::new();
+        for m in &spec.models {
+            if layouts.insert(*m, 0).is_some() {
+                return Err(v.invalid("models", format!("model {m} is listed twice")));
+            }
+        }
+        for (i, var) in spec.variants.iter().enumerate() {
+            if var.models.is_empty() {
+                return Err(v.invalid(&format!("variants[{i}].models"), "a variant needs at least one model".into()));
+            }
+            for m in &var.models {
+                if layouts.insert(*m, i + 1).is_some() {
+                    return Err(v.invalid(
+                        &format!("variants[{i}].models"),
+                        format!("model {m} already has a layout; each model may have only one"),
+                    ));
+                }
+            }
+        }
+        if layouts.is_empty() {
+            return Err(v.invalid("models", "the template serves no model: list at least one in `models` or a variant".into()));
+        }
+        v.elements(&mut spec.elements, "elements")?;
+        for (i, var) in spec.variants.iter_mut().enumerate() {
+            v.elements(&mut var.elements, &format!("variants[{i}].elements"))?;
+        }
+        Ok(Template {
+            spec,
+            name,
+            layouts,
+            images: v.images,
+            source_hash: crate::fonts::fnv1a(bytes),
+        })
+    }
+
+    /// The template's name: its `name` key, or the source it was loaded from.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The models the template serves, sorted.
+    #[must_use]
+    pub fn models(&self) -> Vec<Model> {
+        self.layouts.keys().copied().collect()
+    }
+
+    /// Whether the template serves `model`.
+    #[must_use]
+    pub fn supports(&self, model: Model) -> bool {
+        self.layouts.contains_key(&model)
+    }
+
+    /// A stable hash of the template's JSON text; part of a label's fingerprint.
+    #[must_use]
+    pub fn content_hash(&self) -> u64 {
+        self.source_hash
+    }
+
+    /// The parsed template, as written.
+    #[must_use]
+    pub fn spec(&self) -> &TemplateSpec {
+        &self.spec
+    }
+
+    pub(crate) fn layout(&self, model: Model) -> Option<Layout<'_>> {
+        let &i = self.layouts.get(&model)?;
+        Some(if i == 0 {
+            Layout {
+                elements: &self.spec.elements,
+                rotation: self.spec.rotation,
+                path: "elements".to_owned(),
+            }
+        } else {
+            let var = &self.spec.variants[i - 1];
+            Layout {
+                elements: &var.elements,
+                rotation: var.rotation.unwrap_or(self.spec.rotation),
+                path: format!("variants[{}].elements", i - 1),
+            }
+        })
+    }
+}
+
+struct Validator<'a> {
+    template: String,
+    base_dir: Option<&'a Path>,
+    images: Vec<Arc<RgbaImage>>,
+}
+
+impl Validator<'_> {
+    fn invalid(&self, path: &str, message: String) -> TemplateError {
+        TemplateError::Invalid {
+            template: self.template.clone(),
+            path: path.to_owned(),
+            message,
+        }
+    }
+
+    fn check_box(&self, path: &str, w: u32, h: u32) -> Result<(), TemplateError> {
+        if w == 0 || h == 0 {
+            return Err(self.invalid(&format!("{path}.box"), "a box needs a width and height of at least 1".into()));
+        }
+        if w > 10_000 || h > 10_000 {
+            return Err(self.invalid(&format!("{path}.box"), "a box may be at most 10000 pixels wide and high".into()));
+        }
+        Ok(())
+    }
+
+    fn check_size(&self, path: &str, size: u32, min: Option<u32>) -> Result<(), TemplateError> {
+        if !(1..=1000).contains(&size) {
+            return Err(self.invalid(&format!("{path}.size"), format!("font size {size} is outside 1..=1000")));
+        }
+        if let Some(m) = min {
+            if m == 0 || m > size {
+                return Err(self.invalid(&format!("{path}.min_size"), format!("min_size {m} must be between 1 and size {size}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_condition(&self, path: &str, c: &Condition) -> Result<(), TemplateError> {
+        match c {
+            Condition::Compare(cmp) => {
+                if cmp.other.is_some() == cmp.value.is_some() {
+                    return Err(self.invalid(&format!("{path}.compare"), "compare needs exactly one of `other` and `value`".into()));
+                }
+            }
+            Condition::All(cs) | Condition::Any(cs) => {
+                for (i, c) in cs.iter().enumerate() {
+                    self.check_condition(&format!("{path}[{i}]"), c)?;
+                }
+            }
+            Condition::Not(c) => self.check_condition(&format!("{path}.not"), c)?,
+            Condition::Present(_) | Condition::Absent(_) | Condition::Models(_) => {}
+        }
+        Ok(())
+    }
+
+    fn elements(&mut self, elements: &mut [Element], path: &str) -> Result<(), TemplateError> {
+        for (i, el) in elements.iter_mut().enumerate() {
+            let p = format!("{path}[{i}]");
+            match el {
+                Element::Text(t) => {
+                    self.check_box(&p, t.bounds.w, t.bounds.h)?;
+                    self.check_size(&p, t.size, t.min_size)?;
+                    if t.field.is_some() == t.text.is_some() {
+                        return Err(self.invalid(&p, "a text element needs exactly one of `field` and `text`".into()));
+                    }
+                    if t.max_lines == 0 || t.max_lines > 100 {
+                        return Err(self.invalid(&format!("{p}.max_lines"), "max_lines must be between 1 and 100".into()));
+                    }
+                    if !(t.line_spacing.is_finite() && (0.5..=5.0).contains(&t.line_spacing)) {
+                        return Err(self.invalid(&format!("{p}.line_spacing"), "line_spacing must be between 0.5 and 5".into()));
+                    }
+                    if t.font.names().is_empty() {
+                        return Err(self.invalid(&format!("{p}.font"), "name at least one font".into()));
+                    }
+                    if let Some(c) = &t.when {
+                        self.check_condition(&format!("{p}.when"), c)?;
+                    }
+                }
+                Element::Price(t) => {
+                    self.check_box(&p, t.bounds.w, t.bounds.h)?;
+                    self.check_size(&p, t.size, t.min_size)?;
+                    if let Some(s) = t.small_size {
+                        if s == 0 || s > t.size {
+                            return Err(self.invalid(&format!("{p}.small_size"), format!("small_size {s} must be between 1 and size {}", t.size)));
+                        }
+                    }
+                    if t.decimals > 6 {
+                        return Err(self.invalid(&format!("{p}.decimals"), "at most 6 decimals".into()));
+                    }
+                    if t.font.names().is_empty() {
+                        return Err(self.invalid(&format!("{p}.font"), "name at least one font".into()));
+                    }
+                    if let Some(c) = &t.when {
+                        self.check_condition(&format!("{p}.when"), c)?;
+                    }
+                }
+                Element::Rect(r) => {
+                    self.check_box(&p, r.bounds.w, r.bounds.h)?;
+                    if let Some(c) = &r.when {
+                        self.check_condition(&format!("{p}.when"), c)?;
+                    }
+                }
+                Element::Ellipse(r) => {
+                    self.check_box(&p, r.bounds.w, r.bounds.h)?;
+                    if let Some(c) = &r.when {
+                        self.check_condition(&format!("{p}.when"), c)?;
+                    }
+                }
+                Element::Line(l) => {
+                    if l.width == 0 || l.width > 1000 {
+                        return Err(self.invalid(&format!("{p}.width"), "line width must be between 1 and 1000".into()));
+                    }
+                    if let Some(c) = &l.when {
+                        self.check_condition(&format!("{p}.when"), c)?;
+                    }
+                }
+                Element::Image(img) => {
+                    self.check_box(&p, img.bounds.w, img.bounds.h)?;
+                    if let Some(c) = &img.when {
+                        self.check_condition(&format!("{p}.when"), c)?;
+                    }
+                    let (label, bytes) = match (&img.src, &img.data) {
+                        (Some(src), None) => {
+                            let label = src.display().to_string();
+                            let bytes = read_image_file(self.base_dir, src).map_err(|e| self.image_err(&p, &label, e.to_string()))?;
+                            (label, bytes)
+                        }
+                        (None, Some(data)) => {
+                            let b64 = data.split_once(',').filter(|_| data.starts_with("data:")).map_or(data.as_str(), |(_, d)| d);
+                            let bytes = base64::engine::general_purpose::STANDARD
+                                .decode(b64.trim())
+                                .map_err(|e| self.image_err(&p, "data", format!("not valid base64: {e}")))?;
+                            ("data".to_owned(), bytes)
+                        }
+                        _ => return Err(self.invalid(&p, "an image element needs exactly one of `src` and `data`".into())),
+                    };
+                    let decoded = decode_image(&bytes).map_err(|m| self.image_err(&p, &label, m))?;
+                    img.decoded = Some(self.images.len());
+                    self.images.push(Arc::new(decoded));
+                }
+                Element::Group(g) => {
+                    self.check_box(&p, g.bounds.w, g.bounds.h)?;
+                    if let Some(c) = &g.when {
+                        self.check_condition(&format!("{p}.when"), c)?;
+                    }
+                    self.elements(&mut g.elements, &format!("{p}.elements"))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn image_err(&self, path: &str, image: &str, message: String) -> TemplateError {
+        TemplateError::Image {
+            template: self.template.clone(),
+            path: path.to_owned(),
+            image: image.to_owned(),
+            message,
+        }
+    }
+}
+
+/// Decodes PNG or JPEG bytes, refusing pictures larger than [`MAX_IMAGE_SIDE`].
+fn decode_image(bytes: &[u8]) -> Result<RgbaImage, String> {
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    match reader.format() {
+        Some(image::ImageFormat::Png | image::ImageFormat::Jpeg) => {}
+        Some(other) => return Err(format!("{other:?} pictures are not supported; use PNG or JPEG")),
+        None => return Err("not a PNG or JPEG picture".to_owned()),
+    }
+    let (w, h) = reader.into_dimensions().map_err(|e| e.to_string())?;
+    if w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE {
+        return Err(format!("{w}×{h} pixels is too large; at most {MAX_IMAGE_SIDE} per side"));
+    }
+    let img = image::load_from_memory(bytes).map_err(|e| e.to_string())?;
+    Ok(img.to_rgba8())
+}

@@ -1,0 +1,162 @@
+//! The rendered label and its encodings.
+
+use esl_model::{Ink, Model, Palette};
+
+/// A rendered label: exactly the model's size, one ink per pixel.
+///
+/// `pixels` holds palette indices (0 white, 1 black, 2 red; see [`Ink`]), row by row. Every
+/// index is one of the model's inks: red never appears on a black/white model.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PanelImage {
+    model: Model,
+    width: u32,
+    height: u32,
+    pixels: Vec<u8>,
+}
+
+/// A PNG that cannot be encoded.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot encode PNG: {0}")]
+pub struct EncodeError(#[from] png::EncodingError);
+
+impl PanelImage {
+    pub(crate) fn new(model: Model, width: u32, height: u32, pixels: Vec<u8>) -> PanelImage {
+        PanelImage {
+            model,
+            width,
+            height,
+            pixels,
+        }
+    }
+
+    /// The model it was rendered for.
+    #[must_use]
+    pub fn model(&self) -> Model {
+        self.model
+    }
+
+    /// Width in pixels.
+    #[must_use]
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels.
+    #[must_use]
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// The model's palette.
+    #[must_use]
+    pub fn palette(&self) -> Palette {
+        self.model.palette()
+    }
+
+    /// Palette indices, row by row.
+    #[must_use]
+    pub fn indices(&self) -> &[u8] {
+        &self.pixels
+    }
+
+    /// The ink at `(x, y)`; `None` outside the image.
+    #[must_use]
+    pub fn ink(&self, x: u32, y: u32) -> Option<Ink> {
+        if x >= self.width || y >= self.height {
+            return None;
+        }
+        Ink::from_index(self.pixels[(y * self.width + x) as usize])
+    }
+
+    /// How many pixels show each ink: `[white, black, red]`.
+    #[must_use]
+    pub fn ink_counts(&self) -> [usize; 3] {
+        let mut c = [0; 3];
+        for &p in &self.pixels {
+            c[usize::from(p.min(2))] += 1;
+        }
+        c
+    }
+
+    /// RGB bytes, 3 per pixel, row by row.
+    #[must_use]
+    pub fn to_rgb(&self) -> Vec<u8> {
+        self.pixels
+            .iter()
+            .flat_map(|&i| Ink::from_index(i).unwrap_or(Ink::White).rgb())
+            .collect()
+    }
+
+    /// An RGB image, scaled up `scale` times with nearest-neighbour (a preview for
+    /// people; a scale of 0 counts as 1).
+    #[must_use]
+    pub fn to_rgb_image(&self, scale: u32) -> image::RgbImage {
+        let s = scale.max(1);
+        let rgb = image::RgbImage::from_raw(self.width, self.height, self.to_rgb())
+            .unwrap_or_else(|| image::RgbImage::new(self.width, self.height));
+        if s == 1 {
+            return rgb;
+        }
+        image::imageops::resize(&rgb, self.width * s, self.height * s, image::imageops::FilterType::Nearest)
+    }
+
+    /// An indexed PNG of the label: 1 bit per pixel on black/white models, 2 bits on
+    /// black/white/red, with the palette white, black(, red). Small, and exactly what the
+    /// platform accepts. `scale` > 1 makes a nearest-neighbour preview.
+    ///
+    /// # Errors
+    /// [`EncodeError`] if the PNG encoder fails (it does not for valid images).
+    pub fn to_png(&self, scale: u32) -> Result<Vec<u8>, EncodeError> {
+        let s = scale.max(1) as usize;
+        let (w, h) = (self.width as usize * s, self.height as usize * s);
+        let inks = self.palette().inks();
+        let depth: usize = if inks.len() <= 2 { 1 } else { 2 };
+        let per_byte = 8 / depth;
+        let row_bytes = w.div_ceil(per_byte);
+        let mut data = vec![0u8; row_bytes * h];
+        for y in 0..h {
+            let src_row = (y / s) * self.width as usize;
+            let row = &mut data[y * row_bytes..(y + 1) * row_bytes];
+            for x in 0..w {
+                let v = self.pixels[src_row + x / s];
+                let shift = 8 - depth * (x % per_byte + 1);
+                row[x / per_byte] |= v << shift;
+            }
+        }
+        let mut out = Vec::new();
+        {
+            let mut enc = png::Encoder::new(&mut out, w as u32, h as u32);
+            enc.set_color(png::ColorType::Indexed);
+            enc.set_depth(if depth == 1 { png::BitDepth::One } else { png::BitDepth::Two });
+            enc.set_palette(inks.iter().flat_map(|i| i.rgb()).collect::<Vec<u8>>());
+            enc.set_compression(png::Compression::High);
+            let mut writer = enc.write_header()?;
+            writer.write_image_data(&data)?;
+            writer.finish()?;
+        }
+        Ok(out)
+    }
+
+    /// One packed 1-bit plane per ink other than white (black, then red on BWR models),
+    /// rows padded to whole bytes, most significant bit first; a set bit means the pixel
+    /// shows that ink. This is the layout e-paper controllers take.
+    #[must_use]
+    pub fn bit_planes(&self) -> Vec<Vec<u8>> {
+        let row_bytes = (self.width as usize).div_ceil(8);
+        self.palette()
+            .inks()
+            .iter()
+            .filter(|&&i| i != Ink::White)
+            .map(|&ink| {
+                let mut plane = vec![0u8; row_bytes * self.height as usize];
+                for (i, &p) in self.pixels.iter().enumerate() {
+                    if p == ink as u8 {
+                        let (x, y) = (i % self.width as usize, i / self.width as usize);
+                        plane[y * row_bytes + x / 8] |= 0x80 >> (x % 8);
+                    }
+                }
+                plane
+            })
+            .collect()
+    }
+}

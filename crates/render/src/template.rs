@@ -1,0 +1,711 @@
+//! Template format v1: the JSON a label designer writes, as Rust types.
+//!
+//! The types derive both [`serde::Deserialize`] (with unknown keys refused) and
+//! [`schemars::JsonSchema`], so `templates/template.schema.json` is generated from the same
+//! definitions the loader uses and cannot drift from it (a test compares the two).
+//!
+//! Coordinates: integer pixels in the *design space*, origin at the top-left corner, x to the
+//! right, y downwards. A box `{x, y, w, h}` covers the pixels `x ≤ px < x + w`,
+//! `y ≤ py < y + h`. The design space is the panel as seen after the template's rotation: a
+//! 90°/270° template for a 296 × 152 panel is designed on a 152 × 296 canvas. Children of a
+//! group use the group's top-left corner as their origin.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use esl_model::{Ink, Model};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::error::TemplateError;
+
+/// The only format version this engine reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A label template: what to draw for a product, for one or more ESL models.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "esl label template, format version 1")]
+pub struct TemplateSpec {
+    /// Format version; must be 1.
+    pub version: u32,
+    /// A short name for the template, used in messages.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Free text for people.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The models the base layout (`elements`) serves.
+    #[serde(default)]
+    pub models: Vec<Model>,
+    /// Whole-label rotation, clockwise, in degrees: 0, 90, 180 or 270.
+    #[serde(default)]
+    pub rotation: Rotation,
+    /// Colour of the label background.
+    #[serde(default = "white")]
+    pub background: Color,
+    /// Font names tried, in order, after an element's own fonts when a character is missing.
+    #[serde(default)]
+    pub fallback_fonts: Vec<String>,
+    /// Seconds east of UTC used by date formats unless a format sets its own (e.g. 28800 for
+    /// China Standard Time). Default 0 (UTC).
+    #[serde(default)]
+    pub utc_offset: i32,
+    /// The elements of the base layout, drawn in order (later elements on top).
+    #[serde(default)]
+    pub elements: Vec<Element>,
+    /// Per-model layouts: a model listed in a variant uses the variant's elements instead of
+    /// the base layout.
+    #[serde(default)]
+    pub variants: Vec<Variant>,
+}
+
+fn white() -> Color {
+    Color::White
+}
+
+/// A layout for specific models.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// The models this layout serves.
+    pub models: Vec<Model>,
+    /// Rotation for these models; the template's rotation when absent.
+    #[serde(default)]
+    pub rotation: Option<Rotation>,
+    /// The elements of this layout.
+    pub elements: Vec<Element>,
+}
+
+/// Whole-label rotation, clockwise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Rotation {
+    /// No rotation.
+    #[default]
+    R0,
+    /// 90° clockwise.
+    R90,
+    /// 180°.
+    R180,
+    /// 270° clockwise.
+    R270,
+}
+
+impl<'de> Deserialize<'de> for Rotation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match u16::deserialize(d)? {
+            0 => Ok(Rotation::R0),
+            90 => Ok(Rotation::R90),
+            180 => Ok(Rotation::R180),
+            270 => Ok(Rotation::R270),
+            other => Err(serde::de::Error::custom(format!(
+                "rotation must be 0, 90, 180 or 270 degrees, not {other}"
+            ))),
+        }
+    }
+}
+
+impl Rotation {
+    /// Clockwise quarter turns.
+    #[must_use]
+    pub const fn quarter_turns(self) -> u8 {
+        match self {
+            Rotation::R0 => 0,
+            Rotation::R90 => 1,
+            Rotation::R180 => 2,
+            Rotation::R270 => 3,
+        }
+    }
+}
+
+impl JsonSchema for Rotation {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Rotation".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Clockwise rotation in degrees.",
+            "type": "integer",
+            "enum": [0, 90, 180, 270]
+        })
+    }
+}
+
+/// A colour as templates name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Color {
+    /// Black.
+    Black,
+    /// White.
+    White,
+    /// Red; drawn black on black/white models (see [`esl_model::Palette::map`]).
+    Red,
+}
+
+impl From<Color> for Ink {
+    fn from(c: Color) -> Ink {
+        match c {
+            Color::Black => Ink::Black,
+            Color::White => Ink::White,
+            Color::Red => Ink::Red,
+        }
+    }
+}
+
+/// A rectangle in pixels: `x ≤ px < x + w`, `y ≤ py < y + h`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BoxSpec {
+    /// Left edge.
+    pub x: i32,
+    /// Top edge.
+    pub y: i32,
+    /// Width, at least 1.
+    pub w: u32,
+    /// Height, at least 1.
+    pub h: u32,
+}
+
+/// A point in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Point {
+    /// Horizontal position.
+    pub x: i32,
+    /// Vertical position.
+    pub y: i32,
+}
+
+/// One drawable element, chosen by its `type` key.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Element {
+    /// Text from a product field or a literal, fitted into a box.
+    Text(TextElement),
+    /// A money amount with a large integer part and small decimals.
+    Price(PriceElement),
+    /// A rectangle, filled and/or outlined, optionally with rounded corners.
+    Rect(RectElement),
+    /// A straight line.
+    Line(LineElement),
+    /// An ellipse inscribed in a box.
+    Ellipse(EllipseElement),
+    /// A PNG or JPEG picture, mapped to the panel's inks.
+    Image(ImageElement),
+    /// A box holding other elements, positioned relative to it and clipped to it.
+    Group(GroupElement),
+}
+
+/// Horizontal alignment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HAlign {
+    /// Flush left.
+    #[default]
+    Left,
+    /// Centred.
+    Center,
+    /// Flush right.
+    Right,
+}
+
+/// Vertical alignment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VAlign {
+    /// At the top.
+    #[default]
+    Top,
+    /// Centred.
+    Middle,
+    /// At the bottom.
+    Bottom,
+}
+
+/// Letter case applied to bound text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Case {
+    /// As given.
+    #[default]
+    None,
+    /// UPPER CASE.
+    Upper,
+    /// lower case.
+    Lower,
+}
+
+/// One font name, or a list tried in order.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum FontList {
+    /// A single font name.
+    One(String),
+    /// Font names, tried in order for each character.
+    Many(Vec<String>),
+}
+
+impl FontList {
+    /// The names, in order.
+    #[must_use]
+    pub fn names(&self) -> &[String] {
+        match self {
+            FontList::One(n) => std::slice::from_ref(n),
+            FontList::Many(v) => v,
+        }
+    }
+}
+
+/// How a bound value becomes text.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Format {
+    /// A money amount: rounded to `decimals`, with an optional currency sign.
+    Money {
+        /// Digits after the decimal separator (default 2).
+        #[serde(default = "two")]
+        decimals: u32,
+        /// Currency sign, e.g. `¥`, `€`, `$`.
+        #[serde(default)]
+        currency: String,
+        /// Whether the sign goes after the amount (`3,49 €`) instead of before (`¥3.49`).
+        #[serde(default)]
+        currency_after: bool,
+        /// Decimal separator (default `.`).
+        #[serde(default = "dot")]
+        decimal_separator: String,
+        /// Thousands separator (default none).
+        #[serde(default)]
+        thousands_separator: String,
+    },
+    /// A plain number rounded to `decimals`.
+    Number {
+        /// Digits after the decimal point.
+        #[serde(default)]
+        decimals: u32,
+    },
+    /// A date/time from unix seconds (the seed's `expire_time`).
+    Date {
+        /// Pattern with `%Y` (2026), `%y` (26), `%m`, `%d`, `%H`, `%M`, `%S`, `%%`.
+        #[serde(default = "iso_date")]
+        pattern: String,
+        /// Seconds east of UTC; the template's `utc_offset` when absent.
+        #[serde(default)]
+        utc_offset: Option<i32>,
+    },
+}
+
+fn two() -> u32 {
+    2
+}
+fn dot() -> String {
+    ".".to_owned()
+}
+fn iso_date() -> String {
+    "%Y-%m-%d".to_owned()
+}
+
+/// When an element is drawn.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Condition {
+    /// The field is present, not null and not an empty string.
+    Present(String),
+    /// The field is absent, null or an empty string.
+    Absent(String),
+    /// Compares a field with another field or a constant.
+    Compare(Comparison),
+    /// Every condition holds.
+    All(Vec<Condition>),
+    /// At least one condition holds.
+    Any(Vec<Condition>),
+    /// The condition does not hold.
+    Not(Box<Condition>),
+    /// The label is rendered for one of these models.
+    Models(Vec<Model>),
+}
+
+/// A comparison of a field with another field (`other`) or a constant (`value`).
+///
+/// Numbers compare numerically (prices as exact decimals); other values compare as text,
+/// for which only `eq` and `ne` are allowed. A comparison with an absent field is false.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Comparison {
+    /// The field on the left.
+    pub field: String,
+    /// The operator.
+    pub op: CompareOp,
+    /// A field on the right.
+    #[serde(default)]
+    pub other: Option<String>,
+    /// A constant on the right (number or text).
+    #[serde(default)]
+    pub value: Option<serde_json::Value>,
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CompareOp {
+    /// Equal.
+    Eq,
+    /// Not equal.
+    Ne,
+    /// Less than.
+    Lt,
+    /// Less than or equal.
+    Le,
+    /// Greater than.
+    Gt,
+    /// Greater than or equal.
+    Ge,
+}
+
+/// Text fitted into a box.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TextElement {
+    /// A name for messages.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Draw only when this holds.
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// The box the text must stay in.
+    #[serde(rename = "box")]
+    pub bounds: BoxSpec,
+    /// The product field shown; exactly one of `field` and `text`.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// A literal text, in which `{field}` is replaced by the field's value (`{{`, `}}` for
+    /// braces); exactly one of `field` and `text`. When a named field is absent the
+    /// element shows its fallback, or fails without one.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// How the field's value becomes text.
+    #[serde(default)]
+    pub format: Option<Format>,
+    /// Put before a non-empty value.
+    #[serde(default)]
+    pub prefix: String,
+    /// Put after a non-empty value.
+    #[serde(default)]
+    pub suffix: String,
+    /// Letter case.
+    #[serde(default)]
+    pub case: Case,
+    /// Shown when the field is absent or empty; an empty fallback hides the element. Without
+    /// one, a missing field is an error.
+    #[serde(default)]
+    pub fallback: Option<String>,
+    /// Font name(s) from the font book.
+    #[serde(default = "sans")]
+    pub font: FontList,
+    /// Font size in pixels (the em size).
+    pub size: u32,
+    /// Smallest size the text may shrink to before it is cut with an ellipsis (default:
+    /// `size`, no shrinking).
+    #[serde(default)]
+    pub min_size: Option<u32>,
+    /// Most lines the text may wrap to (default 1).
+    #[serde(default = "one")]
+    pub max_lines: u32,
+    /// Line pitch as a multiple of the size (default 1.15).
+    #[serde(default = "line_spacing")]
+    pub line_spacing: f32,
+    /// Horizontal alignment.
+    #[serde(default)]
+    pub align: HAlign,
+    /// Vertical alignment.
+    #[serde(default)]
+    pub valign: VAlign,
+    /// Text colour.
+    #[serde(default = "black")]
+    pub color: Color,
+    /// Fills the whole box first (for white text on a black or red bar).
+    #[serde(default)]
+    pub background: Option<Color>,
+    /// Draws a line through the text.
+    #[serde(default)]
+    pub strike: bool,
+}
+
+fn sans() -> FontList {
+    FontList::One("sans".to_owned())
+}
+fn one() -> u32 {
+    1
+}
+fn line_spacing() -> f32 {
+    1.15
+}
+fn black() -> Color {
+    Color::Black
+}
+
+/// A price: currency sign, large integer part, small decimals.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriceElement {
+    /// A name for messages.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Draw only when this holds.
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// The box the price must stay in.
+    #[serde(rename = "box")]
+    pub bounds: BoxSpec,
+    /// The product field holding the amount (a JSON number or a numeric string).
+    pub field: String,
+    /// Shown (as plain text) when the field is absent; an empty fallback hides the
+    /// element. Without one, a missing field is an error.
+    #[serde(default)]
+    pub fallback: Option<String>,
+    /// Digits after the decimal separator (default 2; 0 shows no decimals).
+    #[serde(default = "two")]
+    pub decimals: u32,
+    /// Currency sign, drawn small like the decimals.
+    #[serde(default)]
+    pub currency: String,
+    /// Put the currency sign after the amount.
+    #[serde(default)]
+    pub currency_after: bool,
+    /// Decimal separator (default `.`).
+    #[serde(default = "dot")]
+    pub decimal_separator: String,
+    /// Thousands separator for the integer part (default none).
+    #[serde(default)]
+    pub thousands_separator: String,
+    /// Font name(s).
+    #[serde(default = "sans_bold")]
+    pub font: FontList,
+    /// Size of the integer part in pixels.
+    pub size: u32,
+    /// Size of the decimals and the currency sign (default: half of `size`).
+    #[serde(default)]
+    pub small_size: Option<u32>,
+    /// Smallest integer size to shrink to when the price is too wide (the small parts
+    /// shrink in proportion). Default: `size`.
+    #[serde(default)]
+    pub min_size: Option<u32>,
+    /// Small parts raised to the top of the digits (default) or on the baseline.
+    #[serde(default)]
+    pub small_position: SmallPosition,
+    /// Horizontal alignment.
+    #[serde(default)]
+    pub align: HAlign,
+    /// Vertical alignment of the digits.
+    #[serde(default)]
+    pub valign: VAlign,
+    /// Colour.
+    #[serde(default = "black")]
+    pub color: Color,
+    /// Fills the whole box first.
+    #[serde(default)]
+    pub background: Option<Color>,
+    /// Draws a line through the price (for the old price next to a promotion).
+    #[serde(default)]
+    pub strike: bool,
+}
+
+fn sans_bold() -> FontList {
+    FontList::One("sans-bold".to_owned())
+}
+
+/// Where the small parts of a price sit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SmallPosition {
+    /// Top-aligned with the large digits (superscript style).
+    #[default]
+    Top,
+    /// On the baseline.
+    Baseline,
+}
+
+/// A rectangle.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RectElement {
+    /// A name for messages.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Draw only when this holds.
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// The rectangle.
+    #[serde(rename = "box")]
+    pub bounds: BoxSpec,
+    /// Fill colour; none when absent.
+    #[serde(default)]
+    pub fill: Option<Color>,
+    /// Outline colour; none when absent.
+    #[serde(default)]
+    pub outline: Option<Color>,
+    /// Outline width in pixels, drawn inside the box (default 1).
+    #[serde(default = "one")]
+    pub stroke: u32,
+    /// Corner radius in pixels (default 0).
+    #[serde(default)]
+    pub radius: u32,
+}
+
+/// A straight line of a given width.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineElement {
+    /// A name for messages.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Draw only when this holds.
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// Start point: the centre of the first pixel.
+    pub from: Point,
+    /// End point: the centre of the last pixel.
+    pub to: Point,
+    /// Width in pixels (default 1).
+    #[serde(default = "one")]
+    pub width: u32,
+    /// Colour.
+    #[serde(default = "black")]
+    pub color: Color,
+}
+
+/// An ellipse inscribed in a box.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EllipseElement {
+    /// A name for messages.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Draw only when this holds.
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// The bounding box.
+    #[serde(rename = "box")]
+    pub bounds: BoxSpec,
+    /// Fill colour; none when absent.
+    #[serde(default)]
+    pub fill: Option<Color>,
+    /// Outline colour; none when absent.
+    #[serde(default)]
+    pub outline: Option<Color>,
+    /// Outline width in pixels, inside the ellipse (default 1).
+    #[serde(default = "one")]
+    pub stroke: u32,
+}
+
+/// How a picture fits its box.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Fit {
+    /// Scaled to fit inside the box, aspect kept, centred.
+    #[default]
+    Contain,
+    /// Scaled to cover the box, aspect kept, centred and cropped.
+    Cover,
+    /// Stretched to the box.
+    Stretch,
+}
+
+/// A PNG or JPEG picture.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImageElement {
+    /// A name for messages.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Draw only when this holds.
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// The box the picture is fitted into.
+    #[serde(rename = "box")]
+    pub bounds: BoxSpec,
+    /// A file path, relative to the template file; exactly one of `src` and `data`.
+    #[serde(default)]
+    pub src: Option<PathBuf>,
+    /// Base64 bytes of a PNG or JPEG (a `data:` URI prefix is allowed).
+    #[serde(default)]
+    pub data: Option<String>,
+    /// How the picture fits its box.
+    #[serde(default)]
+    pub fit: Fit,
+    /// Index of the decoded picture in the loaded template (set by the loader).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(crate) decoded: Option<usize>,
+    /// Luminance (0–255) below which a pixel becomes black (default 128).
+    #[serde(default = "mid")]
+    pub threshold: u8,
+}
+
+fn mid() -> u8 {
+    128
+}
+
+/// A box of elements.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupElement {
+    /// A name for messages.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Draw only when this holds.
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// The group's box: its children's origin and clip.
+    #[serde(rename = "box")]
+    pub bounds: BoxSpec,
+    /// Fills the box before the children are drawn.
+    #[serde(default)]
+    pub background: Option<Color>,
+    /// The children, drawn in order.
+    pub elements: Vec<Element>,
+}
+
+/// The JSON Schema of the template format, as pretty-printed JSON.
+#[must_use]
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(TemplateSpec);
+    // Serialising a schema (a JSON value) to a string cannot fail.
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+}
+
+/// Parses template JSON, with precise positions in errors.
+pub(crate) fn parse_spec(bytes: &[u8], source: &str) -> Result<TemplateSpec, TemplateError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let spec: TemplateSpec =
+        serde_path_to_error::deserialize(de).map_err(|e| TemplateError::Json {
+            template: source.to_owned(),
+            path: display_path(&e.path().to_string()),
+            line: e.inner().line(),
+            column: e.inner().column(),
+            message: e.inner().to_string(),
+        })?;
+    Ok(spec)
+}
+
+fn display_path(p: &str) -> String {
+    if p == "." || p.is_empty() {
+        "(top level)".to_owned()
+    } else {
+        p.to_owned()
+    }
+}
+
+/// Reads the bytes of an image element's `src`, relative to the template's folder.
+pub(crate) fn read_image_file(base: Option<&Path>, src: &Path) -> std::io::Result<Vec<u8>> {
+    let path = match base {
+        Some(dir) if src.is_relative() => dir.join(src),
+        _ => src.to_path_buf(),
+    };
+    std::fs::read(path)
+}
+
+/// A map from model to the layout it uses, built by the loader.
+pub(crate) type LayoutIndex = BTreeMap<Model, usize>;

@@ -1,0 +1,314 @@
+//! The simulator's world: shops, APs and ESLs, loadable from a JSON fixture file.
+//!
+//! ```json
+//! {
+//!   "shops": [{ "shop_id": "1001", "name": "Demo shop" }],
+//!   "aps": [{ "ap_id": "10200", "ap_sn": "B201E95D00001", "ap_name": "Gate 5",
+//!             "shop_id": "1001", "status": 1 }],
+//!   "esls": [{ "esl_id": "129200", "esl_code": "SKDI39DN", "esl_sn": "B101194N00002",
+//!              "model": "SL126", "shop_id": "1001", "ap_id": "10200" }]
+//! }
+//! ```
+//!
+//! An ESL without `shop_id` is in stock, unbound: `/device/esl/bind` can bind it by code or
+//! serial number. Unknown fields are refused (this is our own input format).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use esl_model::Model;
+use serde::{Deserialize, Serialize};
+
+/// A whole simulated world.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fixture {
+    /// Shops.
+    #[serde(default)]
+    pub shops: Vec<ShopFixture>,
+    /// Access points.
+    #[serde(default)]
+    pub aps: Vec<ApFixture>,
+    /// Labels.
+    #[serde(default)]
+    pub esls: Vec<EslFixture>,
+}
+
+/// A shop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopFixture {
+    /// The platform's shop id.
+    pub shop_id: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+}
+
+/// An access point.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApFixture {
+    /// The AP's id.
+    pub ap_id: String,
+    /// Serial number.
+    #[serde(default)]
+    pub ap_sn: String,
+    /// Name.
+    #[serde(default)]
+    pub ap_name: String,
+    /// Model name (the seed's sample: `SLAP1`).
+    #[serde(default = "default_ap_model")]
+    pub model_name: String,
+    /// The shop it is bound to.
+    pub shop_id: String,
+    /// 0 not activated, 1 online, 2 offline (seed 001, ESL §5.3.3). Default 1.
+    #[serde(default = "one")]
+    pub status: i64,
+    /// Firmware version.
+    #[serde(default = "default_version")]
+    pub software_version: String,
+}
+
+/// An electronic shelf label.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EslFixture {
+    /// The ESL's id (what bind returns and pushImage takes).
+    pub esl_id: String,
+    /// The 8-character code.
+    #[serde(default)]
+    pub esl_code: String,
+    /// Serial number.
+    #[serde(default)]
+    pub esl_sn: String,
+    /// Model: one of the seed's table (SL121, SL126, SL126+, SL142, SL142+).
+    pub model: Model,
+    /// The shop it is bound to; absent = in stock, unbound.
+    #[serde(default)]
+    pub shop_id: Option<String>,
+    /// The AP it talks through.
+    #[serde(default)]
+    pub ap_id: Option<String>,
+    /// Initial status (seed 001, ESL §4.3.3); default 2 (waiting for data) when bound,
+    /// 1 (not bound) otherwise.
+    #[serde(default)]
+    pub status: Option<i64>,
+    /// Battery, percent (default 90).
+    #[serde(default = "default_battery")]
+    pub battery: i64,
+    /// Signal strength, dBm (default -40).
+    #[serde(default = "default_rssi")]
+    pub rssi: i64,
+    /// Firmware version.
+    #[serde(default = "default_version")]
+    pub software_version: String,
+}
+
+fn default_ap_model() -> String {
+    "SLAP1".to_owned()
+}
+fn default_version() -> String {
+    "1.0.1".to_owned()
+}
+fn one() -> i64 {
+    1
+}
+fn default_battery() -> i64 {
+    90
+}
+fn default_rssi() -> i64 {
+    -40
+}
+
+/// A fixture that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FixtureError {
+    /// The file could not be read.
+    #[error("cannot read fixture {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The JSON does not have the fixture's shape.
+    #[error("fixture is not valid: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The fixture is inconsistent (duplicate ids, references to missing shops or APs).
+    #[error("fixture is inconsistent: {0}")]
+    Inconsistent(String),
+}
+
+impl Fixture {
+    /// Parses and checks a fixture.
+    ///
+    /// # Errors
+    /// [`FixtureError::Json`] for bad JSON, [`FixtureError::Inconsistent`] for bad references.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, FixtureError> {
+        let f: Fixture = serde_json::from_slice(bytes)?;
+        f.check()?;
+        Ok(f)
+    }
+
+    /// Reads, parses and checks a fixture file.
+    ///
+    /// # Errors
+    /// As [`Fixture::from_json`], plus [`FixtureError::Io`].
+    pub fn load(path: &Path) -> Result<Self, FixtureError> {
+        let bytes = std::fs::read(path).map_err(|source| FixtureError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_json(&bytes)
+    }
+
+    /// Checks ids are unique and references resolve.
+    ///
+    /// # Errors
+    /// [`FixtureError::Inconsistent`] naming the first problem.
+    pub fn check(&self) -> Result<(), FixtureError> {
+        let bad = |m: String| Err(FixtureError::Inconsistent(m));
+        let mut shops = BTreeSet::new();
+        for s in &self.shops {
+            if s.shop_id.is_empty() || !shops.insert(s.shop_id.as_str()) {
+                return bad(format!("shop id {:?} is empty or repeated", s.shop_id));
+            }
+        }
+        let mut aps = BTreeSet::new();
+        for a in &self.aps {
+            if a.ap_id.is_empty() || !aps.insert(a.ap_id.as_str()) {
+                return bad(format!("AP id {:?} is empty or repeated", a.ap_id));
+            }
+            if !shops.contains(a.shop_id.as_str()) {
+                return bad(format!("AP {} names unknown shop {}", a.ap_id, a.shop_id));
+            }
+        }
+        let (mut ids, mut codes, mut sns) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        for e in &self.esls {
+            if e.esl_id.is_empty() || !ids.insert(e.esl_id.as_str()) {
+                return bad(format!("ESL id {:?} is empty or repeated", e.esl_id));
+            }
+            if !e.esl_code.is_empty() && !codes.insert(e.esl_code.as_str()) {
+                return bad(format!("ESL code {} is repeated", e.esl_code));
+            }
+            if !e.esl_sn.is_empty() && !sns.insert(e.esl_sn.as_str()) {
+                return bad(format!("ESL serial number {} is repeated", e.esl_sn));
+            }
+            if let Some(s) = &e.shop_id {
+                if !shops.contains(s.as_str()) {
+                    return bad(format!("ESL {} names unknown shop {s}", e.esl_id));
+                }
+            }
+            if let Some(a) = &e.ap_id {
+                if !aps.contains(a.as_str()) {
+                    return bad(format!("ESL {} names unknown AP {a}", e.esl_id));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A small demo world: shop `1001` with two online APs, one bound ESL of each model
+    /// (`129200` SL121 … `129204` SL142+), and two unbound ESLs in stock (codes `STOCK001`,
+    /// `STOCK002`; serial numbers `B1011940STOCK1`, `B1011940STOCK2`).
+    #[must_use]
+    pub fn demo() -> Self {
+        let mut f = Fixture {
+            shops: vec![ShopFixture {
+                shop_id: "1001".to_owned(),
+                name: "Demo shop".to_owned(),
+            }],
+            aps: vec![ap("10200", "1001", "Gate 5"), ap("10201", "1001", "Back office")],
+            esls: Vec::new(),
+        };
+        for (i, model) in Model::ALL.into_iter().enumerate() {
+            let mut e = esl(format!("{}", 129_200 + i), model, Some("1001"), Some("10200"));
+            e.esl_code = format!("SKDI39D{i}");
+            e.esl_sn = format!("B101194N0000{i}");
+            f.esls.push(e);
+        }
+        for i in 1..=2 {
+            let mut e = esl(format!("{}", 139_200 + i), Model::Sl126, None, Some("10201"));
+            e.esl_code = format!("STOCK00{i}");
+            e.esl_sn = format!("B1011940STOCK{i}");
+            f.esls.push(e);
+        }
+        f
+    }
+
+    /// Shop `shop_id` with one online AP (`AP-1`) and `n` bound ESLs `E00000`, `E00001`, …
+    /// whose models cycle through [`Model::ALL`].
+    #[must_use]
+    pub fn generated(shop_id: &str, n: usize) -> Self {
+        let esls = (0..n)
+            .map(|i| {
+                let model = Model::ALL[i % Model::ALL.len()];
+                let mut e = esl(format!("E{i:05}"), model, Some(shop_id), Some("AP-1"));
+                e.esl_code = format!("C{i:07}");
+                e.esl_sn = format!("SN{i:08}");
+                e
+            })
+            .collect();
+        Fixture {
+            shops: vec![ShopFixture {
+                shop_id: shop_id.to_owned(),
+                name: format!("Shop {shop_id}"),
+            }],
+            aps: vec![ap("AP-1", shop_id, "Generated AP")],
+            esls,
+        }
+    }
+}
+
+fn ap(id: &str, shop: &str, name: &str) -> ApFixture {
+    ApFixture {
+        ap_id: id.to_owned(),
+        ap_sn: format!("B201E95D{id}"),
+        ap_name: name.to_owned(),
+        model_name: default_ap_model(),
+        shop_id: shop.to_owned(),
+        status: 1,
+        software_version: default_version(),
+    }
+}
+
+fn esl(id: String, model: Model, shop: Option<&str>, ap: Option<&str>) -> EslFixture {
+    EslFixture {
+        esl_id: id,
+        esl_code: String::new(),
+        esl_sn: String::new(),
+        model,
+        shop_id: shop.map(str::to_owned),
+        ap_id: ap.map(str::to_owned),
+        status: None,
+        battery: default_battery(),
+        rssi: default_rssi(),
+        software_version: default_version(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_round_trips_and_checks() {
+        let demo = Fixture::demo();
+        demo.check().unwrap();
+        let json = serde_json::to_vec_pretty(&demo).unwrap();
+        assert_eq!(Fixture::from_json(&json).unwrap(), demo);
+        Fixture::generated("S", 20).check().unwrap();
+    }
+
+    #[test]
+    fn bad_references_are_refused() {
+        let bad = br#"{"shops":[],"esls":[{"esl_id":"1","model":"SL121","shop_id":"x"}]}"#;
+        assert!(matches!(Fixture::from_json(bad), Err(FixtureError::Inconsistent(_))));
+        let unknown = br#"{"shops":[],"colour":1}"#;
+        assert!(matches!(Fixture::from_json(unknown), Err(FixtureError::Json(_))));
+        let model = br#"{"esls":[{"esl_id":"1","model":"SL999"}]}"#;
+        assert!(Fixture::from_json(model).is_err());
+    }
+}

@@ -1,0 +1,39 @@
+//! A local simulator of the SUNMI Store open platform's ESL and AP endpoints (seed 001,
+//! "Electronic Shelf Label(ESL)", "Error Codes", "Authentication"), for tests and offline
+//! development.
+//!
+//! ```text
+//! client ──POST /device/esl/pushImage──▶ [fault?] ─▶ body ≤ 1 MB? (413) ─▶ parse form/multipart
+//!   ─▶ app_id (5041) ─▶ sign (HTTP 401 + 5090) ─▶ timestamp window (5091) ─▶ random fresh (5092)
+//!   ─▶ [injected 5000?] ─▶ endpoint: shop (5013), ESL (5301), AP (5300),
+//!      image decodes, exact model size, palette colours only (5005 with the reason)
+//!   ◀── {"code":0,"msg":"succeed","data":{…}}
+//! ```
+//!
+//! It serves on `127.0.0.1` only. Start it with [`Simulator::start`]; the [`SimHandle`] gives
+//! the base URL and lets tests look at the last image per ESL, the request log and counts,
+//! and inject faults ([`SimHandle::inject`], [`FaultConfig`]).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), esl_sim::SimError> {
+//! let sim = esl_sim::Simulator::start(esl_sim::SimConfig::new("app", "secret")).await?;
+//! println!("simulator at {}", sim.base_url());
+//! # Ok(()) }
+//! ```
+//!
+//! It does not simulate templates, products, firmware or notifications.
+#![deny(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+#![warn(missing_docs, clippy::missing_errors_doc, clippy::missing_panics_doc)]
+#![forbid(unsafe_code)]
+
+mod check;
+mod config;
+pub mod fixture;
+mod server;
+mod state;
+
+pub use config::{Fault, FaultConfig, MAX_BODY_BYTES, SimConfig};
+pub use fixture::{ApFixture, EslFixture, Fixture, FixtureError, ShopFixture};
+pub use server::{SimError, SimHandle, Simulator};
+pub use state::{ApSnapshot, EslSnapshot, FlashRecord, RequestRecord, StoredImage};
