@@ -31,14 +31,22 @@ fn main() {
         for model in template.models() {
             for (i, (pname, _)) in products.iter().enumerate() {
                 let case = format!("{tname}__{pname}__{}", model_slug(model));
-                let (template, products, renderer) = (template.clone(), products.clone(), renderer.clone());
+                let (template, products, renderer) =
+                    (template.clone(), products.clone(), renderer.clone());
                 let reference = golden_dir.join(format!("{case}.png"));
                 let out_dir = out_dir.clone();
                 trials.push(Trial::test(case, move || -> Result<(), Failed> {
                     let product = &products[i].1;
-                    let label = renderer.render(&template, product, model).map_err(|e| e.to_string())?;
-                    let outcome = golden::check(&reference, &label.image, bless, &out_dir).map_err(|e| e.to_string())?;
-                    if outcome.passed() { Ok(()) } else { Err(outcome.to_string().into()) }
+                    let label = renderer
+                        .render(&template, product, model)
+                        .map_err(|e| e.to_string())?;
+                    let outcome = golden::check(&reference, &label.image, bless, &out_dir)
+                        .map_err(|e| e.to_string())?;
+                    if outcome.passed() {
+                        Ok(())
+                    } else {
+                        Err(outcome.to_string().into())
+                    }
                 }));
             }
         }

@@ -38,7 +38,10 @@ pub fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
 pub fn sample_templates() -> Vec<(String, Template)> {
     files(&root().join("templates"), "json")
         .into_iter()
-        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".schema.json")))
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().ends_with(".schema.json"))
+        })
         .map(|p| {
             let t = Template::load(&p).unwrap_or_else(|e| panic!("{e}"));
             (stem(&p), t)
@@ -56,14 +59,17 @@ pub fn sample_products() -> Vec<(String, Product)> {
         .into_iter()
         .map(|p| {
             let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            let product = Product::from_json(&bytes).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let product =
+                Product::from_json(&bytes).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             (stem(&p), product)
         })
         .collect()
 }
 
 fn stem(p: &Path) -> String {
-    p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// The file-name form of a model: `sl126plus`.

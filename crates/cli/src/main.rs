@@ -10,10 +10,15 @@ use clap::{Parser, Subcommand};
 use esl_model::{Model, Product};
 use esl_render::{FontBook, RenderOptions, Renderer, Template};
 
+mod net;
 mod samples;
 
 #[derive(Parser)]
-#[command(name = "esl", version, about = "Render and push electronic shelf labels")]
+#[command(
+    name = "esl",
+    version,
+    about = "Render and push electronic shelf labels"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -58,6 +63,8 @@ enum Command {
     Schema,
     /// List the ESL models with their sizes, colours and platform codes.
     Models,
+    #[command(flatten)]
+    Net(net::NetCommand),
 }
 
 fn main() -> ExitCode {
@@ -73,16 +80,34 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<()> {
     match command {
-        Command::Render { template, product, model, output, scale, strict, fonts } => {
-            render(&template, &product, &model, &output, scale, strict, fonts.as_deref())
-        }
+        Command::Render {
+            template,
+            product,
+            model,
+            output,
+            scale,
+            strict,
+            fonts,
+        } => render(
+            &template,
+            &product,
+            &model,
+            &output,
+            scale,
+            strict,
+            fonts.as_deref(),
+        ),
         Command::Demo { out, scale } => demo(&out, scale),
+        Command::Net(cmd) => net::run(cmd),
         Command::Schema => {
             print!("{}", esl_render::json_schema());
             Ok(())
         }
         Command::Models => {
-            println!("{:<8} {:>9}  {:<18} screen code  colour code", "model", "pixels", "colours");
+            println!(
+                "{:<8} {:>9}  {:<18} screen code  colour code",
+                "model", "pixels", "colours"
+            );
             for m in Model::ALL {
                 let (w, h) = m.size();
                 let inks: Vec<_> = m.palette().inks().iter().map(|i| i.name()).collect();
@@ -104,13 +129,21 @@ fn run(command: Command) -> Result<()> {
 fn font_book(dir: Option<&Path>) -> Result<FontBook> {
     let mut book = FontBook::bundled();
     if let Some(dir) = dir {
-        let entries = std::fs::read_dir(dir).with_context(|| format!("reading font folder {}", dir.display()))?;
+        let entries = std::fs::read_dir(dir)
+            .with_context(|| format!("reading font folder {}", dir.display()))?;
         let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         files.sort();
         for path in files {
-            let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase);
             if matches!(ext.as_deref(), Some("ttf" | "otf")) {
-                let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+                let name = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default()
+                    .to_owned();
                 book.add_file(&name, &path)?;
             }
         }
@@ -125,11 +158,21 @@ fn write_label(path: &Path, png: &[u8]) -> Result<()> {
     std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))
 }
 
-fn render(template: &Path, product: &Path, model: &str, output: &Path, scale: u32, strict: bool, fonts: Option<&Path>) -> Result<()> {
+fn render(
+    template: &Path,
+    product: &Path,
+    model: &str,
+    output: &Path,
+    scale: u32,
+    strict: bool,
+    fonts: Option<&Path>,
+) -> Result<()> {
     let model: Model = model.parse()?;
     let template = Template::load(template)?;
-    let bytes = std::fs::read(product).with_context(|| format!("reading product {}", product.display()))?;
-    let product_data = Product::from_json(&bytes).with_context(|| format!("product {}", product.display()))?;
+    let bytes =
+        std::fs::read(product).with_context(|| format!("reading product {}", product.display()))?;
+    let product_data =
+        Product::from_json(&bytes).with_context(|| format!("product {}", product.display()))?;
     let renderer = Renderer::new(font_book(fonts)?, RenderOptions { strict });
     let label = renderer
         .render(&template, &product_data, model)
@@ -150,7 +193,8 @@ fn demo(out: &Path, scale: u32) -> Result<()> {
         let template = Template::from_json(tjson.as_bytes(), tname, None)?;
         let tstem = tname.trim_end_matches(".json");
         for (pname, pjson) in samples::PRODUCTS {
-            let product = Product::from_json(pjson.as_bytes()).with_context(|| format!("sample product {pname}"))?;
+            let product = Product::from_json(pjson.as_bytes())
+                .with_context(|| format!("sample product {pname}"))?;
             let pstem = pname.trim_end_matches(".json");
             for model in template.models() {
                 let mname = model.name().to_ascii_lowercase().replace('+', "plus");
@@ -163,7 +207,10 @@ fn demo(out: &Path, scale: u32) -> Result<()> {
                         let path = out.join(format!("{case}.png"));
                         write_label(&path, &label.image.to_png(1)?)?;
                         if scale > 1 {
-                            write_label(&out.join(format!("{case}@{scale}x.png")), &label.image.to_png(scale)?)?;
+                            write_label(
+                                &out.join(format!("{case}@{scale}x.png")),
+                                &label.image.to_png(scale)?,
+                            )?;
                         }
                         println!("{}", path.display());
                         written += 1;
@@ -176,7 +223,10 @@ fn demo(out: &Path, scale: u32) -> Result<()> {
             }
         }
     }
-    println!("{written} labels written to {}, {failed} failed", out.display());
+    println!(
+        "{written} labels written to {}, {failed} failed",
+        out.display()
+    );
     if failed > 0 {
         bail!("{failed} labels failed to render");
     }

@@ -27,7 +27,9 @@ pub struct Amount {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
     /// Not a plain decimal number (digits, an optional sign and one optional point).
-    #[error("{value:?} is not a decimal number (expected digits with an optional sign and decimal point, e.g. 3.20)")]
+    #[error(
+        "{value:?} is not a decimal number (expected digits with an optional sign and decimal point, e.g. 3.20)"
+    )]
     Syntax {
         /// The text as given.
         value: String,
@@ -155,7 +157,8 @@ impl FromStr for Amount {
         }
         let int_part = int_part.trim_start_matches('0');
         let frac_trimmed = frac_part.trim_end_matches('0');
-        if int_part.len() + frac_trimmed.len() > MAX_DIGITS || frac_trimmed.len() > MAX_SCALE as usize
+        if int_part.len() + frac_trimmed.len() > MAX_DIGITS
+            || frac_trimmed.len() > MAX_SCALE as usize
         {
             return Err(AmountError::TooLong {
                 value: text.to_owned(),

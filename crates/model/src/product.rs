@@ -207,8 +207,9 @@ mod tests {
 
     #[test]
     fn prices_as_numbers_or_strings() {
-        let p = Product::from_json(br#"{"price": 3.2, "promote_price": "2.99", "member_price": ""}"#)
-            .unwrap();
+        let p =
+            Product::from_json(br#"{"price": 3.2, "promote_price": "2.99", "member_price": ""}"#)
+                .unwrap();
         assert_eq!(p.amount("price").unwrap().unwrap().round_to(2), 320);
         assert_eq!(p.amount("promote_price").unwrap().unwrap().round_to(2), 299);
         assert_eq!(p.amount("member_price").unwrap(), None);

@@ -261,9 +261,19 @@ impl Client {
         if req.image.is_empty() {
             return Err(invalid(ep, "the image is empty"));
         }
-        let params = [("shop_id", req.shop_id.as_str()), ("esl_id", req.esl_id.as_str())];
+        let params = [
+            ("shop_id", req.shop_id.as_str()),
+            ("esl_id", req.esl_id.as_str()),
+        ];
         let reply: Reply<serde::de::IgnoredAny> = self
-            .call(ep, &params, Some(FilePart { field: "pic", bytes: &req.image }))
+            .call(
+                ep,
+                &params,
+                Some(FilePart {
+                    field: "pic",
+                    bytes: &req.image,
+                }),
+            )
             .await?;
         Ok(receipt(reply))
     }
@@ -280,7 +290,10 @@ impl Client {
         let channel = req.color.map(|c| c.channel().to_string());
         let cycle = req.cycle.map(|c| c.to_string());
         let duration = req.duration.map(|d| d.to_string());
-        let mut params = vec![("shop_id", req.shop_id.as_str()), ("esl_id", req.esl_id.as_str())];
+        let mut params = vec![
+            ("shop_id", req.shop_id.as_str()),
+            ("esl_id", req.esl_id.as_str()),
+        ];
         if let Some(c) = &channel {
             params.push(("channel", c));
         }
@@ -322,7 +335,10 @@ impl Client {
         let ep = endpoints::ESL_UNBIND;
         non_empty(ep, "shop_id", &req.shop_id)?;
         non_empty(ep, "esl_id", &req.esl_id)?;
-        let params = [("shop_id", req.shop_id.as_str()), ("esl_id", req.esl_id.as_str())];
+        let params = [
+            ("shop_id", req.shop_id.as_str()),
+            ("esl_id", req.esl_id.as_str()),
+        ];
         Ok(self.call(ep, &params, None).await?.data)
     }
 
@@ -334,7 +350,11 @@ impl Client {
         let ep = endpoints::ESL_LIST;
         non_empty(ep, "shop_id", shop_id)?;
         let (num, size) = (page.num.to_string(), page.size.to_string());
-        let params = [("shop_id", shop_id), ("page_num", num.as_str()), ("page_size", size.as_str())];
+        let params = [
+            ("shop_id", shop_id),
+            ("page_num", num.as_str()),
+            ("page_size", size.as_str()),
+        ];
         Ok(self.call(ep, &params, None).await?.data)
     }
 
@@ -348,7 +368,13 @@ impl Client {
         let mut num = 1;
         loop {
             let page = self
-                .esl_list(shop_id, Page { num, size: LIST_ALL_PAGE_SIZE })
+                .esl_list(
+                    shop_id,
+                    Page {
+                        num,
+                        size: LIST_ALL_PAGE_SIZE,
+                    },
+                )
                 .await?;
             let got = page.esl_list.len();
             all.extend(page.esl_list);
@@ -394,7 +420,11 @@ impl Client {
         let ep = endpoints::AP_LIST;
         non_empty(ep, "shop_id", shop_id)?;
         let (num, size) = (page.num.to_string(), page.size.to_string());
-        let params = [("shop_id", shop_id), ("page_num", num.as_str()), ("page_size", size.as_str())];
+        let params = [
+            ("shop_id", shop_id),
+            ("page_num", num.as_str()),
+            ("page_size", size.as_str()),
+        ];
         Ok(self.call(ep, &params, None).await?.data)
     }
 
@@ -407,7 +437,13 @@ impl Client {
         let mut num = 1;
         loop {
             let page = self
-                .ap_list(shop_id, Page { num, size: LIST_ALL_PAGE_SIZE })
+                .ap_list(
+                    shop_id,
+                    Page {
+                        num,
+                        size: LIST_ALL_PAGE_SIZE,
+                    },
+                )
                 .await?;
             let got = page.ap_list.len();
             all.extend(page.ap_list);
@@ -426,7 +462,10 @@ impl Client {
         let ep = endpoints::AP_INFO;
         non_empty(ep, "shop_id", shop_id)?;
         non_empty(ep, "ap_id", ap_id)?;
-        Ok(self.call(ep, &[("shop_id", shop_id), ("ap_id", ap_id)], None).await?.data)
+        Ok(self
+            .call(ep, &[("shop_id", shop_id), ("ap_id", ap_id)], None)
+            .await?
+            .data)
     }
 
     /// `/device/ap/reboot`: reboots an AP.
@@ -437,8 +476,9 @@ impl Client {
         let ep = endpoints::AP_REBOOT;
         non_empty(ep, "shop_id", shop_id)?;
         non_empty(ep, "ap_id", ap_id)?;
-        let reply: Reply<serde::de::IgnoredAny> =
-            self.call(ep, &[("shop_id", shop_id), ("ap_id", ap_id)], None).await?;
+        let reply: Reply<serde::de::IgnoredAny> = self
+            .call(ep, &[("shop_id", shop_id), ("ap_id", ap_id)], None)
+            .await?;
         Ok(receipt(reply))
     }
 
@@ -717,10 +757,7 @@ fn non_empty(endpoint: &'static str, name: &str, value: &str) -> Result<(), Push
 fn done_walking(have: usize, got: usize, total: u64, num: u32) -> bool {
     let have = have as u64;
     let max_pages = total / u64::from(LIST_ALL_PAGE_SIZE) + 1;
-    got == 0
-        || have >= total
-        || got < LIST_ALL_PAGE_SIZE as usize
-        || u64::from(num) >= max_pages
+    got == 0 || have >= total || got < LIST_ALL_PAGE_SIZE as usize || u64::from(num) >= max_pages
 }
 
 #[cfg(test)]
@@ -729,22 +766,36 @@ mod tests {
 
     #[test]
     fn interpret_success_and_errors() {
-        let (d, m): (EslIdReply, String) =
-            interpret("/e", 200, r#"{"code":0,"msg":"succeed","data":{"esl_id":"1"}}"#, None).unwrap();
+        let (d, m): (EslIdReply, String) = interpret(
+            "/e",
+            200,
+            r#"{"code":0,"msg":"succeed","data":{"esl_id":"1"}}"#,
+            None,
+        )
+        .unwrap();
         assert_eq!((d.esl_id.as_str(), m.as_str()), ("1", "succeed"));
         let (_, _): (serde::de::IgnoredAny, String) =
             interpret("/e", 200, r#"{"code":"0","msg":"ok"}"#, None).unwrap();
-        let e = interpret::<EslIdReply>("/e", 200, r#"{"code":5005,"msg":"bad size"}"#, None).unwrap_err();
+        let e = interpret::<EslIdReply>("/e", 200, r#"{"code":5005,"msg":"bad size"}"#, None)
+            .unwrap_err();
         assert_eq!(e.api_code(), Some(ApiCode::InvalidFile));
-        let e = interpret::<EslIdReply>("/e", 200, r#"{"code":9999,"msg":"new"}"#, None).unwrap_err();
+        let e =
+            interpret::<EslIdReply>("/e", 200, r#"{"code":9999,"msg":"new"}"#, None).unwrap_err();
         assert!(e.to_string().contains("9999"), "{e}");
         assert!(e.to_string().contains("new"), "{e}");
         let e = interpret::<EslIdReply>("/e", 200, "<html>oops</html>", None).unwrap_err();
         assert!(matches!(&e, PushError::Decode { body, .. } if body == "<html>oops</html>"));
         let e = interpret::<EslIdReply>("/e", 401, r#"{"code":5090,"msg":"invalid sign"}"#, None)
             .unwrap_err();
-        assert!(matches!(e, PushError::Unauthorized { code: Some(5090), .. }));
-        let e = interpret::<EslIdReply>("/e", 503, "busy", Some(Duration::from_secs(1))).unwrap_err();
+        assert!(matches!(
+            e,
+            PushError::Unauthorized {
+                code: Some(5090),
+                ..
+            }
+        ));
+        let e =
+            interpret::<EslIdReply>("/e", 503, "busy", Some(Duration::from_secs(1))).unwrap_err();
         assert_eq!(e.http_status(), Some(503));
     }
 
@@ -759,7 +810,9 @@ mod tests {
 
     #[test]
     fn debug_hides_secret() {
-        let c = Client::builder("app", Secret::new("topsecret")).build().unwrap();
+        let c = Client::builder("app", Secret::new("topsecret"))
+            .build()
+            .unwrap();
         let s = format!("{c:?}");
         assert!(!s.contains("topsecret"), "{s}");
     }

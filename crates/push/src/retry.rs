@@ -68,7 +68,9 @@ impl RetryPolicy {
     /// The upper bound of the back-off after failed attempt `attempt` (1-based).
     #[must_use]
     pub fn backoff_cap(&self, attempt: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX);
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
         self.base_delay.saturating_mul(factor).min(self.max_delay)
     }
 

@@ -55,7 +55,11 @@ pub struct PushImage {
 impl PushImage {
     /// A push of `image` to `esl_id` in `shop_id`.
     #[must_use]
-    pub fn new(shop_id: impl Into<String>, esl_id: impl Into<String>, image: impl Into<ImageBytes>) -> Self {
+    pub fn new(
+        shop_id: impl Into<String>,
+        esl_id: impl Into<String>,
+        image: impl Into<ImageBytes>,
+    ) -> Self {
         Self {
             shop_id: shop_id.into(),
             esl_id: esl_id.into(),
@@ -239,11 +243,12 @@ impl Default for Page {
 }
 
 /// An ESL's status (seed 001, ESL §4.3.3 "Parameter Status").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "i64", into = "i64")]
 #[non_exhaustive]
 pub enum EslStatus {
     /// 0: not activated.
+    #[default]
     NotActivated,
     /// 1: not bound.
     NotBound,
@@ -280,12 +285,6 @@ impl From<EslStatus> for i64 {
             EslStatus::PushFailed => 4,
             EslStatus::Other(v) => v,
         }
-    }
-}
-
-impl Default for EslStatus {
-    fn default() -> Self {
-        Self::NotActivated
     }
 }
 
@@ -420,11 +419,12 @@ pub struct Overview {
 }
 
 /// An AP's status (seed 001, ESL §5.3.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "i64", into = "i64")]
 #[non_exhaustive]
 pub enum ApStatus {
     /// 0: not activated.
+    #[default]
     NotActivated,
     /// 1: online.
     Online,
@@ -453,12 +453,6 @@ impl From<ApStatus> for i64 {
             ApStatus::Offline => 2,
             ApStatus::Other(v) => v,
         }
-    }
-}
-
-impl Default for ApStatus {
-    fn default() -> Self {
-        Self::NotActivated
     }
 }
 
@@ -548,13 +542,15 @@ mod tests {
 
     #[test]
     fn ids_accept_strings_and_numbers() {
-        let s: EslSummary =
-            serde_json::from_str(r#"{"esl_id":129200,"esl_code":"SKDI39DN","model_name":"SL121+","status":2}"#)
-                .unwrap();
+        let s: EslSummary = serde_json::from_str(
+            r#"{"esl_id":129200,"esl_code":"SKDI39DN","model_name":"SL121+","status":2}"#,
+        )
+        .unwrap();
         assert_eq!(s.esl_id, "129200");
         assert_eq!(s.status, EslStatus::WaitingForData);
         assert_eq!(s.model(), None, "SL121+ is not in the seed's size table");
-        let i: ApInfo = serde_json::from_str(r#"{"ap_id":"1000","status":7,"extra":true}"#).unwrap();
+        let i: ApInfo =
+            serde_json::from_str(r#"{"ap_id":"1000","status":7,"extra":true}"#).unwrap();
         assert_eq!(i.status, ApStatus::Other(7));
     }
 

@@ -208,7 +208,10 @@ pub(crate) fn format_field(
                 format!("{}.{}", p.integer, p.fraction)
             }
         }
-        Format::Date { pattern, utc_offset } => {
+        Format::Date {
+            pattern,
+            utc_offset,
+        } => {
             let secs = amount()?.round_to(0);
             let secs = i64::try_from(secs).map_err(|_| {
                 BindFailure::Value(ProductError::NotNumber {
@@ -321,7 +324,10 @@ mod tests {
         let a = |s: &str| s.parse::<Amount>().unwrap();
         assert_eq!(
             money_parts(a("1299"), 2, ","),
-            MoneyParts { integer: "1,299".into(), fraction: "00".into() }
+            MoneyParts {
+                integer: "1,299".into(),
+                fraction: "00".into()
+            }
         );
         assert_eq!(money_parts(a("3.2"), 2, "").fraction, "20");
         assert_eq!(money_parts(a("2.675"), 2, "").fraction, "68");
@@ -332,19 +338,30 @@ mod tests {
 
     #[test]
     fn interpolates_fields() {
-        let p = Product::new().with("spec", "250ml").with("unit", "罐").with("empty", "");
+        let p = Product::new()
+            .with("spec", "250ml")
+            .with("unit", "罐")
+            .with("empty", "");
         assert_eq!(interpolate("{spec} / {unit}", &p).unwrap(), "250ml / 罐");
         assert_eq!(interpolate("{{x}} {spec}", &p).unwrap(), "{x} 250ml");
-        assert!(matches!(interpolate("{spec} {empty}", &p), Err(BindFailure::Missing(f)) if f == "empty"));
+        assert!(
+            matches!(interpolate("{spec} {empty}", &p), Err(BindFailure::Missing(f)) if f == "empty")
+        );
         assert_eq!(interpolate("a { b", &p).unwrap(), "a { b");
     }
 
     #[test]
     fn dates_from_unix_time() {
-        assert_eq!(format_date(0, 0, "%Y-%m-%d %H:%M:%S"), "1970-01-01 00:00:00");
+        assert_eq!(
+            format_date(0, 0, "%Y-%m-%d %H:%M:%S"),
+            "1970-01-01 00:00:00"
+        );
         // 2026-11-26 00:00:00 UTC = 1795651200.
         assert_eq!(format_date(1_795_651_200, 0, "%d/%m/%y"), "26/11/26");
-        assert_eq!(format_date(1_795_651_200 - 1, 8 * 3600, "%Y-%m-%d %H:%M"), "2026-11-26 07:59");
+        assert_eq!(
+            format_date(1_795_651_200 - 1, 8 * 3600, "%Y-%m-%d %H:%M"),
+            "2026-11-26 07:59"
+        );
         assert_eq!(format_date(951_782_400, 0, "%Y-%m-%d"), "2000-02-29");
         assert_eq!(format_date(-86_400, 0, "%Y-%m-%d 100%%"), "1969-12-31 100%");
     }

@@ -67,7 +67,9 @@ pub enum RenderError {
         supported: String,
     },
     /// An element is bound to a field the product lacks, and has no fallback.
-    #[error("template {template}: {element}: product has no field {field:?} and the element has no fallback")]
+    #[error(
+        "template {template}: {element}: product has no field {field:?} and the element has no fallback"
+    )]
     MissingField {
         /// The template.
         template: String,
@@ -110,7 +112,9 @@ pub enum RenderError {
     },
     /// A price that does not fit its box even at `min_size`. Never cut: a clipped price
     /// would show a wrong amount.
-    #[error("template {template}: {element}: price {price} does not fit the box ({width} px wide) even at size {min_size}")]
+    #[error(
+        "template {template}: {element}: price {price} does not fit the box ({width} px wide) even at size {min_size}"
+    )]
     PriceOverflow {
         /// The template.
         template: String,

@@ -60,7 +60,11 @@ impl std::fmt::Display for Outcome {
                 "no reference at {}; run with ESL_BLESS=1 to create it",
                 reference.display()
             ),
-            Outcome::SizeMismatch { expected, actual, actual_path } => write!(
+            Outcome::SizeMismatch {
+                expected,
+                actual,
+                actual_path,
+            } => write!(
                 f,
                 "size {}x{} differs from the reference's {}x{}; actual written to {}",
                 actual.0,
@@ -69,7 +73,12 @@ impl std::fmt::Display for Outcome {
                 expected.1,
                 actual_path.display()
             ),
-            Outcome::Differs { pixels, bbox, diff_path, actual_path } => write!(
+            Outcome::Differs {
+                pixels,
+                bbox,
+                diff_path,
+                actual_path,
+            } => write!(
                 f,
                 "{pixels} pixels differ within {}x{} at ({}, {}); diff: {}; actual: {}",
                 bbox.2,
@@ -136,7 +145,12 @@ impl Bless {
 ///
 /// # Errors
 /// [`GoldenError`] when the reference cannot be decoded or a file cannot be written.
-pub fn check(reference: &Path, actual: &PanelImage, bless: Bless, out_dir: &Path) -> Result<Outcome, GoldenError> {
+pub fn check(
+    reference: &Path,
+    actual: &PanelImage,
+    bless: Bless,
+    out_dir: &Path,
+) -> Result<Outcome, GoldenError> {
     let write_err = |path: &Path, message: String| GoldenError::Write {
         path: path.display().to_string(),
         message,
@@ -148,7 +162,9 @@ pub fn check(reference: &Path, actual: &PanelImage, bless: Bless, out_dir: &Path
         std::fs::write(path, bytes).map_err(|e| write_err(path, e.to_string()))
     };
     let bless_now = || -> Result<Outcome, GoldenError> {
-        let png = actual.to_png(1).map_err(|e| write_err(reference, e.to_string()))?;
+        let png = actual
+            .to_png(1)
+            .map_err(|e| write_err(reference, e.to_string()))?;
         write_png(reference, &png)?;
         Ok(Outcome::Blessed)
     };
@@ -175,7 +191,9 @@ pub fn check(reference: &Path, actual: &PanelImage, bless: Bless, out_dir: &Path
         if bless == Bless::On {
             return bless_now();
         }
-        let png = actual.to_png(1).map_err(|e| write_err(&actual_path, e.to_string()))?;
+        let png = actual
+            .to_png(1)
+            .map_err(|e| write_err(&actual_path, e.to_string()))?;
         write_png(&actual_path, &png)?;
         return Ok(Outcome::SizeMismatch {
             expected: expected.dimensions(),
@@ -190,7 +208,9 @@ pub fn check(reference: &Path, actual: &PanelImage, bless: Bless, out_dir: &Path
         return bless_now();
     }
     let diff_path = out_dir.join(format!("{stem}.diff.png"));
-    let png = actual.to_png(1).map_err(|e| write_err(&actual_path, e.to_string()))?;
+    let png = actual
+        .to_png(1)
+        .map_err(|e| write_err(&actual_path, e.to_string()))?;
     write_png(&actual_path, &png)?;
     let picture = diff_picture(&expected, &actual_rgb);
     picture
@@ -207,7 +227,10 @@ pub fn check(reference: &Path, actual: &PanelImage, bless: Bless, out_dir: &Path
 /// The number of differing pixels and their bounding box `(x, y, w, h)`; `None` when the
 /// images are identical. The images must have the same size.
 #[must_use]
-pub fn difference(a: &image::RgbImage, b: &image::RgbImage) -> Option<(usize, (u32, u32, u32, u32))> {
+pub fn difference(
+    a: &image::RgbImage,
+    b: &image::RgbImage,
+) -> Option<(usize, (u32, u32, u32, u32))> {
     let mut count = 0;
     let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
     for (x, y, p) in a.enumerate_pixels() {

@@ -95,7 +95,10 @@ impl Template {
         }
         for (i, var) in spec.variants.iter().enumerate() {
             if var.models.is_empty() {
-                return Err(v.invalid(&format!("variants[{i}].models"), "a variant needs at least one model".into()));
+                return Err(v.invalid(
+                    &format!("variants[{i}].models"),
+                    "a variant needs at least one model".into(),
+                ));
             }
             for m in &var.models {
                 if layouts.insert(*m, i + 1).is_some() {
@@ -107,7 +110,10 @@ impl Template {
             }
         }
         if layouts.is_empty() {
-            return Err(v.invalid("models", "the template serves no model: list at least one in `models` or a variant".into()));
+            return Err(v.invalid(
+                "models",
+                "the template serves no model: list at least one in `models` or a variant".into(),
+            ));
         }
         v.elements(&mut spec.elements, "elements")?;
         for (i, var) in spec.variants.iter_mut().enumerate() {
@@ -188,21 +194,33 @@ impl Validator<'_> {
 
     fn check_box(&self, path: &str, w: u32, h: u32) -> Result<(), TemplateError> {
         if w == 0 || h == 0 {
-            return Err(self.invalid(&format!("{path}.box"), "a box needs a width and height of at least 1".into()));
+            return Err(self.invalid(
+                &format!("{path}.box"),
+                "a box needs a width and height of at least 1".into(),
+            ));
         }
         if w > 10_000 || h > 10_000 {
-            return Err(self.invalid(&format!("{path}.box"), "a box may be at most 10000 pixels wide and high".into()));
+            return Err(self.invalid(
+                &format!("{path}.box"),
+                "a box may be at most 10000 pixels wide and high".into(),
+            ));
         }
         Ok(())
     }
 
     fn check_size(&self, path: &str, size: u32, min: Option<u32>) -> Result<(), TemplateError> {
         if !(1..=1000).contains(&size) {
-            return Err(self.invalid(&format!("{path}.size"), format!("font size {size} is outside 1..=1000")));
+            return Err(self.invalid(
+                &format!("{path}.size"),
+                format!("font size {size} is outside 1..=1000"),
+            ));
         }
         if let Some(m) = min {
             if m == 0 || m > size {
-                return Err(self.invalid(&format!("{path}.min_size"), format!("min_size {m} must be between 1 and size {size}")));
+                return Err(self.invalid(
+                    &format!("{path}.min_size"),
+                    format!("min_size {m} must be between 1 and size {size}"),
+                ));
             }
         }
         Ok(())
@@ -212,7 +230,10 @@ impl Validator<'_> {
         match c {
             Condition::Compare(cmp) => {
                 if cmp.other.is_some() == cmp.value.is_some() {
-                    return Err(self.invalid(&format!("{path}.compare"), "compare needs exactly one of `other` and `value`".into()));
+                    return Err(self.invalid(
+                        &format!("{path}.compare"),
+                        "compare needs exactly one of `other` and `value`".into(),
+                    ));
                 }
             }
             Condition::All(cs) | Condition::Any(cs) => {
@@ -234,16 +255,27 @@ impl Validator<'_> {
                     self.check_box(&p, t.bounds.w, t.bounds.h)?;
                     self.check_size(&p, t.size, t.min_size)?;
                     if t.field.is_some() == t.text.is_some() {
-                        return Err(self.invalid(&p, "a text element needs exactly one of `field` and `text`".into()));
+                        return Err(self.invalid(
+                            &p,
+                            "a text element needs exactly one of `field` and `text`".into(),
+                        ));
                     }
                     if t.max_lines == 0 || t.max_lines > 100 {
-                        return Err(self.invalid(&format!("{p}.max_lines"), "max_lines must be between 1 and 100".into()));
+                        return Err(self.invalid(
+                            &format!("{p}.max_lines"),
+                            "max_lines must be between 1 and 100".into(),
+                        ));
                     }
                     if !(t.line_spacing.is_finite() && (0.5..=5.0).contains(&t.line_spacing)) {
-                        return Err(self.invalid(&format!("{p}.line_spacing"), "line_spacing must be between 0.5 and 5".into()));
+                        return Err(self.invalid(
+                            &format!("{p}.line_spacing"),
+                            "line_spacing must be between 0.5 and 5".into(),
+                        ));
                     }
                     if t.font.names().is_empty() {
-                        return Err(self.invalid(&format!("{p}.font"), "name at least one font".into()));
+                        return Err(
+                            self.invalid(&format!("{p}.font"), "name at least one font".into())
+                        );
                     }
                     if let Some(c) = &t.when {
                         self.check_condition(&format!("{p}.when"), c)?;
@@ -254,14 +286,21 @@ impl Validator<'_> {
                     self.check_size(&p, t.size, t.min_size)?;
                     if let Some(s) = t.small_size {
                         if s == 0 || s > t.size {
-                            return Err(self.invalid(&format!("{p}.small_size"), format!("small_size {s} must be between 1 and size {}", t.size)));
+                            return Err(self.invalid(
+                                &format!("{p}.small_size"),
+                                format!("small_size {s} must be between 1 and size {}", t.size),
+                            ));
                         }
                     }
                     if t.decimals > 6 {
-                        return Err(self.invalid(&format!("{p}.decimals"), "at most 6 decimals".into()));
+                        return Err(
+                            self.invalid(&format!("{p}.decimals"), "at most 6 decimals".into())
+                        );
                     }
                     if t.font.names().is_empty() {
-                        return Err(self.invalid(&format!("{p}.font"), "name at least one font".into()));
+                        return Err(
+                            self.invalid(&format!("{p}.font"), "name at least one font".into())
+                        );
                     }
                     if let Some(c) = &t.when {
                         self.check_condition(&format!("{p}.when"), c)?;
@@ -281,7 +320,10 @@ impl Validator<'_> {
                 }
                 Element::Line(l) => {
                     if l.width == 0 || l.width > 1000 {
-                        return Err(self.invalid(&format!("{p}.width"), "line width must be between 1 and 1000".into()));
+                        return Err(self.invalid(
+                            &format!("{p}.width"),
+                            "line width must be between 1 and 1000".into(),
+                        ));
                     }
                     if let Some(c) = &l.when {
                         self.check_condition(&format!("{p}.when"), c)?;
@@ -295,19 +337,31 @@ impl Validator<'_> {
                     let (label, bytes) = match (&img.src, &img.data) {
                         (Some(src), None) => {
                             let label = src.display().to_string();
-                            let bytes = read_image_file(self.base_dir, src).map_err(|e| self.image_err(&p, &label, e.to_string()))?;
+                            let bytes = read_image_file(self.base_dir, src)
+                                .map_err(|e| self.image_err(&p, &label, e.to_string()))?;
                             (label, bytes)
                         }
                         (None, Some(data)) => {
-                            let b64 = data.split_once(',').filter(|_| data.starts_with("data:")).map_or(data.as_str(), |(_, d)| d);
+                            let b64 = data
+                                .split_once(',')
+                                .filter(|_| data.starts_with("data:"))
+                                .map_or(data.as_str(), |(_, d)| d);
                             let bytes = base64::engine::general_purpose::STANDARD
                                 .decode(b64.trim())
-                                .map_err(|e| self.image_err(&p, "data", format!("not valid base64: {e}")))?;
+                                .map_err(|e| {
+                                    self.image_err(&p, "data", format!("not valid base64: {e}"))
+                                })?;
                             ("data".to_owned(), bytes)
                         }
-                        _ => return Err(self.invalid(&p, "an image element needs exactly one of `src` and `data`".into())),
+                        _ => {
+                            return Err(self.invalid(
+                                &p,
+                                "an image element needs exactly one of `src` and `data`".into(),
+                            ));
+                        }
                     };
-                    let decoded = decode_image(&bytes).map_err(|m| self.image_err(&p, &label, m))?;
+                    let decoded =
+                        decode_image(&bytes).map_err(|m| self.image_err(&p, &label, m))?;
                     img.decoded = Some(self.images.len());
                     self.images.push(Arc::new(decoded));
                 }
@@ -340,12 +394,18 @@ fn decode_image(bytes: &[u8]) -> Result<RgbaImage, String> {
         .map_err(|e| e.to_string())?;
     match reader.format() {
         Some(image::ImageFormat::Png | image::ImageFormat::Jpeg) => {}
-        Some(other) => return Err(format!("{other:?} pictures are not supported; use PNG or JPEG")),
+        Some(other) => {
+            return Err(format!(
+                "{other:?} pictures are not supported; use PNG or JPEG"
+            ));
+        }
         None => return Err("not a PNG or JPEG picture".to_owned()),
     }
     let (w, h) = reader.into_dimensions().map_err(|e| e.to_string())?;
     if w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE {
-        return Err(format!("{w}×{h} pixels is too large; at most {MAX_IMAGE_SIDE} per side"));
+        return Err(format!(
+            "{w}×{h} pixels is too large; at most {MAX_IMAGE_SIDE} per side"
+        ));
     }
     let img = image::load_from_memory(bytes).map_err(|e| e.to_string())?;
     Ok(img.to_rgba8())

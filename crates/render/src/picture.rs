@@ -32,11 +32,23 @@ pub(crate) fn fit(src: &RgbaImage, bounds: Rect, mode: Fit) -> Placed {
         Fit::Contain | Fit::Cover => {
             // Compare bw/sw with bh/sh exactly in integers.
             let width_limited = u64::from(bw) * u64::from(sh) <= u64::from(bh) * u64::from(sw);
-            let use_width = if mode == Fit::Contain { width_limited } else { !width_limited };
-            if use_width {
-                (bw, ((u64::from(sh) * u64::from(bw) + u64::from(sw) / 2) / u64::from(sw)).max(1) as u32)
+            let use_width = if mode == Fit::Contain {
+                width_limited
             } else {
-                (((u64::from(sw) * u64::from(bh) + u64::from(sh) / 2) / u64::from(sh)).max(1) as u32, bh)
+                !width_limited
+            };
+            if use_width {
+                (
+                    bw,
+                    ((u64::from(sh) * u64::from(bw) + u64::from(sw) / 2) / u64::from(sw)).max(1)
+                        as u32,
+                )
+            } else {
+                (
+                    ((u64::from(sw) * u64::from(bh) + u64::from(sh) / 2) / u64::from(sh)).max(1)
+                        as u32,
+                    bh,
+                )
             }
         }
     };
@@ -61,5 +73,9 @@ pub(crate) fn threshold_ink(r: u8, g: u8, b: u8, threshold: u8, has_red: bool) -
         return Ink::Red;
     }
     let luma = (299 * r + 587 * g + 114 * b) / 1000;
-    if luma < i32::from(threshold) { Ink::Black } else { Ink::White }
+    if luma < i32::from(threshold) {
+        Ink::Black
+    } else {
+        Ink::White
+    }
 }

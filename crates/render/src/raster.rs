@@ -81,7 +81,11 @@ impl Canvas {
     /// Sets one pixel, if it lies inside `clip` and the canvas.
     #[inline]
     pub(crate) fn put(&mut self, x: i32, y: i32, ink: Ink, clip: Rect) {
-        if clip.contains(x, y) && x >= 0 && y >= 0 && (x as u32) < self.width && (y as u32) < self.height
+        if clip.contains(x, y)
+            && x >= 0
+            && y >= 0
+            && (x as u32) < self.width
+            && (y as u32) < self.height
         {
             let i = y as usize * self.width as usize + x as usize;
             self.pixels[i] = self.palette.map(ink) as u8;
@@ -142,7 +146,13 @@ impl Canvas {
     }
 
     /// An ellipse inscribed in `r`.
-    pub(crate) fn ellipse(&mut self, r: Rect, fill: Option<Ink>, outline: Option<(Ink, u32)>, clip: Rect) {
+    pub(crate) fn ellipse(
+        &mut self,
+        r: Rect,
+        fill: Option<Ink>,
+        outline: Option<(Ink, u32)>,
+        clip: Rect,
+    ) {
         let (w, h) = (r.width() as f32, r.height() as f32);
         if let Some(ink) = fill {
             self.fill_where(r, ink, clip, |x, y| in_ellipse(x, y, w, h));
@@ -156,7 +166,14 @@ impl Canvas {
     }
 
     /// A line of `width` pixels between the centres of two pixels, with square ends.
-    pub(crate) fn line(&mut self, from: (i32, i32), to: (i32, i32), width: u32, ink: Ink, clip: Rect) {
+    pub(crate) fn line(
+        &mut self,
+        from: (i32, i32),
+        to: (i32, i32),
+        width: u32,
+        ink: Ink,
+        clip: Rect,
+    ) {
         let w = width.max(1) as f32;
         let (ax, ay) = (from.0 as f32 + 0.5, from.1 as f32 + 0.5);
         let (bx, by) = (to.0 as f32 + 0.5, to.1 as f32 + 0.5);
@@ -189,11 +206,7 @@ impl Canvas {
                 let along = px * ux + py * uy;
                 let across = px * -uy + py * ux;
                 // Half-open on one side so a line of even width covers exactly `width` pixels.
-                if along >= -half
-                    && along < len + half
-                    && across >= -half
-                    && across < half
-                {
+                if along >= -half && along < len + half && across >= -half && across < half {
                     self.put(x, y, ink, clip);
                 }
             }

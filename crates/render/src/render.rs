@@ -91,12 +91,22 @@ impl Renderer {
     /// missing field without fallback, a value that is not a number where one is needed,
     /// an unknown font, a price too wide for its box even at `min_size`; in strict mode,
     /// any warning.
-    pub fn render(&self, template: &Template, product: &Product, model: Model) -> Result<Rendered, RenderError> {
+    pub fn render(
+        &self,
+        template: &Template,
+        product: &Product,
+        model: Model,
+    ) -> Result<Rendered, RenderError> {
         let Some(layout) = template.layout(model) else {
             return Err(RenderError::UnsupportedModel {
                 template: template.name.clone(),
                 model,
-                supported: template.models().iter().map(|m| m.name()).collect::<Vec<_>>().join(", "),
+                supported: template
+                    .models()
+                    .iter()
+                    .map(|m| m.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         };
         let (pw, ph) = model.size();
@@ -112,7 +122,9 @@ impl Renderer {
         };
         let full = cx.canvas.bounds();
         cx.elements(layout.elements, &layout.path, 0, 0, full)?;
-        let Ctx { canvas, warnings, .. } = cx;
+        let Ctx {
+            canvas, warnings, ..
+        } = cx;
         if self.options.strict {
             if let Some(w) = warnings.first() {
                 return Err(RenderError::Strict {
@@ -143,9 +155,21 @@ impl Ctx<'_> {
         let template = self.template.name.clone();
         let element = path.to_owned();
         match f {
-            BindFailure::Missing(field) => RenderError::MissingField { template, element, field },
-            BindFailure::Value(source) => RenderError::BadValue { template, element, source },
-            BindFailure::Condition(message) => RenderError::BadCondition { template, element, message },
+            BindFailure::Missing(field) => RenderError::MissingField {
+                template,
+                element,
+                field,
+            },
+            BindFailure::Value(source) => RenderError::BadValue {
+                template,
+                element,
+                source,
+            },
+            BindFailure::Condition(message) => RenderError::BadCondition {
+                template,
+                element,
+                message,
+            },
         }
     }
 
@@ -159,7 +183,11 @@ impl Ctx<'_> {
     fn chain(&self, fonts: &FontList, path: &str) -> Result<Chain, RenderError> {
         let book = self.r.fonts();
         let mut chain = Vec::new();
-        for name in fonts.names().iter().chain(&self.template.spec.fallback_fonts) {
+        for name in fonts
+            .names()
+            .iter()
+            .chain(&self.template.spec.fallback_fonts)
+        {
             match book.index_of(name) {
                 Some(i) => chain.push(i),
                 None => {
@@ -190,7 +218,14 @@ impl Ctx<'_> {
         }
     }
 
-    fn elements(&mut self, elements: &[Element], path: &str, ox: i32, oy: i32, clip: Rect) -> Result<(), RenderError> {
+    fn elements(
+        &mut self,
+        elements: &[Element],
+        path: &str,
+        ox: i32,
+        oy: i32,
+        clip: Rect,
+    ) -> Result<(), RenderError> {
         for (i, el) in elements.iter().enumerate() {
             let p = format!("{path}[{i}]");
             self.element(el, &p, ox, oy, clip)?;
@@ -198,8 +233,17 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn element(&mut self, el: &Element, path: &str, ox: i32, oy: i32, clip: Rect) -> Result<(), RenderError> {
-        let abs = |b: &crate::template::BoxSpec| Rect::new(ox.saturating_add(b.x), oy.saturating_add(b.y), b.w, b.h);
+    fn element(
+        &mut self,
+        el: &Element,
+        path: &str,
+        ox: i32,
+        oy: i32,
+        clip: Rect,
+    ) -> Result<(), RenderError> {
+        let abs = |b: &crate::template::BoxSpec| {
+            Rect::new(ox.saturating_add(b.x), oy.saturating_add(b.y), b.w, b.h)
+        };
         match el {
             Element::Text(t) => {
                 if self.shown(t.when.as_ref(), path)? {
@@ -224,7 +268,12 @@ impl Ctx<'_> {
             }
             Element::Ellipse(e) => {
                 if self.shown(e.when.as_ref(), path)? {
-                    self.canvas.ellipse(abs(&e.bounds), e.fill.map(Ink::from), e.outline.map(|c| (Ink::from(c), e.stroke)), clip);
+                    self.canvas.ellipse(
+                        abs(&e.bounds),
+                        e.fill.map(Ink::from),
+                        e.outline.map(|c| (Ink::from(c), e.stroke)),
+                        clip,
+                    );
                 }
             }
             Element::Line(l) => {
@@ -253,11 +302,22 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn text(&mut self, t: &TextElement, bounds: Rect, path: &str, clip: Rect) -> Result<(), RenderError> {
+    fn text(
+        &mut self,
+        t: &TextElement,
+        bounds: Rect,
+        path: &str,
+        clip: Rect,
+    ) -> Result<(), RenderError> {
         let value = match (&t.field, &t.text) {
             (Some(field), _) => {
-                match bind::format_field(self.product, field, t.format.as_ref(), self.template.spec.utc_offset)
-                    .map_err(|f| self.fail(path, f))?
+                match bind::format_field(
+                    self.product,
+                    field,
+                    t.format.as_ref(),
+                    self.template.spec.utc_offset,
+                )
+                .map_err(|f| self.fail(path, f))?
                 {
                     Some(v) => bind::decorate(&v, t.case, &t.prefix, &t.suffix),
                     None => match &t.fallback {
@@ -303,12 +363,28 @@ impl Ctx<'_> {
                 shown: shown.clone(),
             });
         }
-        text::draw_layout(&mut self.canvas, self.r.fonts(), &layout, t.color.into(), t.strike, clip);
+        text::draw_layout(
+            &mut self.canvas,
+            self.r.fonts(),
+            &layout,
+            t.color.into(),
+            t.strike,
+            clip,
+        );
         Ok(())
     }
 
-    fn price(&mut self, t: &PriceElement, bounds: Rect, path: &str, clip: Rect) -> Result<(), RenderError> {
-        let amount = self.product.amount(&t.field).map_err(|e| self.fail(path, e.into()))?;
+    fn price(
+        &mut self,
+        t: &PriceElement,
+        bounds: Rect,
+        path: &str,
+        clip: Rect,
+    ) -> Result<(), RenderError> {
+        let amount = self
+            .product
+            .amount(&t.field)
+            .map_err(|e| self.fail(path, e.into()))?;
         let Some(amount) = amount else {
             return match &t.fallback {
                 None => Err(self.fail(path, BindFailure::Missing(t.field.clone()))),
@@ -327,7 +403,12 @@ impl Ctx<'_> {
                         fallback: None,
                         font: t.font.clone(),
                         size: t.small_size.unwrap_or(t.size / 2).max(1),
-                        min_size: Some(t.min_size.unwrap_or(t.size).min(t.small_size.unwrap_or(t.size / 2)).max(1)),
+                        min_size: Some(
+                            t.min_size
+                                .unwrap_or(t.size)
+                                .min(t.small_size.unwrap_or(t.size / 2))
+                                .max(1),
+                        ),
                         max_lines: 2,
                         line_spacing: 1.15,
                         align: t.align,
@@ -360,7 +441,11 @@ impl Ctx<'_> {
             let cur = text::run(book, &chain, &t.currency, small, &mut missing);
             let int = text::run(book, &chain, &parts.integer, size, &mut missing);
             let frac = text::run(book, &chain, &small_text, small, &mut missing);
-            let gap = if t.currency.is_empty() { 0.0 } else { (small as f32 * 0.1).round() };
+            let gap = if t.currency.is_empty() {
+                0.0
+            } else {
+                (small as f32 * 0.1).round()
+            };
             let width = cur.width + gap + int.width + frac.width;
             let (digit_h, below) = text::digit_extent(book, &chain, size);
             if width.round() as i32 <= bounds.width() && digit_h + below <= bounds.height() {
@@ -402,7 +487,7 @@ impl Ctx<'_> {
         let draw = |canvas: &mut Canvas, line: &text::Line, size: u32, base: i32, pen: &mut f32| {
             for g in &line.glyphs {
                 let gx = (*pen + g.x).round() as i32;
-                text::draw_glyph(canvas, book.face(g.face), g.id, size, gx, base, ink, clip);
+                text::draw_glyph(canvas, book.face(g.face), g.id, size, (gx, base), ink, clip);
             }
             *pen += line.width;
         };
@@ -419,7 +504,8 @@ impl Ctx<'_> {
         if t.strike {
             let th = text::strike_thickness(size);
             let y = baseline - digit_h / 2 - th / 2;
-            self.canvas.fill_rect(Rect::new(x0 - 1, y, (w + 2) as u32, th as u32), ink, clip);
+            self.canvas
+                .fill_rect(Rect::new(x0 - 1, y, (w + 2) as u32, th as u32), ink, clip);
         }
         Ok(())
     }

@@ -68,7 +68,8 @@ fn every_model_gets_its_size_and_palette() {
 
 #[test]
 fn text_never_leaves_its_box() {
-    let long = "Organic Extra Virgin Olive Oil, Cold Pressed, Family Size 可口可乐/灌装 Bottle gjpqy ÅÉÎ";
+    let long =
+        "Organic Extra Virgin Olive Oil, Cold Pressed, Family Size 可口可乐/灌装 Bottle gjpqy ÅÉÎ";
     for (valign, align) in [("top", "left"), ("middle", "center"), ("bottom", "right")] {
         let t = template(&format!(
             r#"{{"version": 1, "models": ["SL126"], "elements": [
@@ -78,9 +79,19 @@ fn text_never_leaves_its_box() {
         ));
         let product = Product::new().with("name", long);
         let r = renderer().render(&t, &product, Model::Sl126).unwrap();
-        assert_eq!(ink_outside(&r.image, 40, 50, 130, 73), 0, "{valign}/{align}");
+        assert_eq!(
+            ink_outside(&r.image, 40, 50, 130, 73),
+            0,
+            "{valign}/{align}"
+        );
         assert!(r.image.ink_counts()[1] > 50, "nothing drawn");
-        assert!(r.warnings.iter().any(|w| matches!(w, Warning::Truncated { .. })), "{:?}", r.warnings);
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| matches!(w, Warning::Truncated { .. })),
+            "{:?}",
+            r.warnings
+        );
     }
 }
 
@@ -90,7 +101,13 @@ fn shrink_to_fit_prefers_a_smaller_size_over_cutting() {
         r#"{"version": 1, "models": ["SL126"], "elements": [
             {"type": "text", "box": {"x": 0, "y": 0, "w": 120, "h": 40}, "field": "name", "size": 30, "min_size": 10}]}"#,
     );
-    let r = renderer().render(&t, &Product::new().with("name", "Chocolate Cookies"), Model::Sl126).unwrap();
+    let r = renderer()
+        .render(
+            &t,
+            &Product::new().with("name", "Chocolate Cookies"),
+            Model::Sl126,
+        )
+        .unwrap();
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     assert_eq!(ink_outside(&r.image, 0, 0, 120, 40), 0);
 }
@@ -102,7 +119,13 @@ fn promotion_condition_shows_red_only_when_lower() {
             {"type": "rect", "box": {"x": 0, "y": 0, "w": 20, "h": 20}, "fill": "red",
              "when": {"compare": {"field": "promote_price", "op": "lt", "other": "price"}}}]}"#,
     );
-    let red = |p: Product| renderer().render(&t, &p, Model::Sl126).unwrap().image.ink_counts()[2];
+    let red = |p: Product| {
+        renderer()
+            .render(&t, &p, Model::Sl126)
+            .unwrap()
+            .image
+            .ink_counts()[2]
+    };
     assert_eq!(red(cola()), 0);
     assert_eq!(red(cola().with("promote_price", "2.99")), 400);
     assert_eq!(red(cola().with("promote_price", 3.2)), 0);
@@ -119,7 +142,10 @@ fn rotation_turns_the_design() {
         )
     };
     let corner = |rot: u32| {
-        let img = renderer().render(&template(&json(rot)), &cola(), Model::Sl126).unwrap().image;
+        let img = renderer()
+            .render(&template(&json(rot)), &cola(), Model::Sl126)
+            .unwrap()
+            .image;
         assert_eq!((img.width(), img.height()), (296, 152));
         assert_eq!(img.ink_counts()[1], 100);
         [(0, 0), (295, 0), (295, 151), (0, 151)]
@@ -147,7 +173,10 @@ fn shapes_are_exact() {
     let img = renderer().render(&t, &cola(), Model::Sl121).unwrap().image;
     // Outlined rect: 20×10 minus the 16×6 inside.
     let black_in = |x0: u32, y0: u32, x1: u32, y1: u32| {
-        (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y))).filter(|&(x, y)| img.ink(x, y) == Some(Ink::Black)).count()
+        (y0..y1)
+            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+            .filter(|&(x, y)| img.ink(x, y) == Some(Ink::Black))
+            .count()
     };
     assert_eq!(black_in(0, 0, 40, 40), 20 * 10 - 16 * 6);
     assert_eq!(black_in(50, 5, 60, 6), 10);
@@ -173,7 +202,12 @@ fn groups_offset_and_clip_their_children() {
 
 #[test]
 fn malformed_json_names_line_and_column() {
-    let err = Template::from_json(b"{\n  \"version\": 1,\n  \"models\": [\"SL121\"\n}", "bad.json", None).unwrap_err();
+    let err = Template::from_json(
+        b"{\n  \"version\": 1,\n  \"models\": [\"SL121\"\n}",
+        "bad.json",
+        None,
+    )
+    .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, TemplateError::Json { line: 4, .. }), "{msg}");
     assert!(msg.contains("bad.json") && msg.contains("line 4"), "{msg}");
@@ -197,11 +231,17 @@ fn unknown_keys_and_types_name_their_path() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("elements[0]") && err.contains('z'), "{err}");
-    let err = Template::from_json(br#"{"version": 1, "modles": []}"#, "t", None).unwrap_err().to_string();
+    let err = Template::from_json(br#"{"version": 1, "modles": []}"#, "t", None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("modles"), "{err}");
-    let err = Template::from_json(br#"{"version": 2, "models": ["SL121"]}"#, "t", None).unwrap_err().to_string();
+    let err = Template::from_json(br#"{"version": 2, "models": ["SL121"]}"#, "t", None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("version"), "{err}");
-    let err = Template::from_json(br#"{"version": 1, "models": ["SL999"]}"#, "t", None).unwrap_err().to_string();
+    let err = Template::from_json(br#"{"version": 1, "models": ["SL999"]}"#, "t", None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("SL999") && err.contains("SL126+"), "{err}");
 }
 
@@ -212,7 +252,10 @@ fn missing_field_without_fallback_is_an_error_naming_it() {
             {"type": "text", "box": {"x": 0, "y": 0, "w": 100, "h": 20}, "field": "brand", "size": 12}]}"#,
     );
     let err = renderer().render(&t, &cola(), Model::Sl121).unwrap_err();
-    assert!(matches!(&err, RenderError::MissingField { field, element, .. } if field == "brand" && element == "elements[0]"), "{err}");
+    assert!(
+        matches!(&err, RenderError::MissingField { field, element, .. } if field == "brand" && element == "elements[0]"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -221,7 +264,10 @@ fn non_numeric_price_names_field_and_value() {
         r#"{"version": 1, "models": ["SL121"], "elements": [
             {"type": "price", "box": {"x": 0, "y": 0, "w": 200, "h": 60}, "field": "price", "size": 40}]}"#,
     );
-    let err = renderer().render(&t, &cola().with("price", "three"), Model::Sl121).unwrap_err().to_string();
+    let err = renderer()
+        .render(&t, &cola().with("price", "three"), Model::Sl121)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("price") && err.contains("three"), "{err}");
 }
 
@@ -231,7 +277,9 @@ fn a_price_too_wide_is_refused_not_cut() {
         r#"{"version": 1, "models": ["SL121"], "elements": [
             {"type": "price", "box": {"x": 0, "y": 0, "w": 40, "h": 60}, "field": "price", "size": 40, "min_size": 30}]}"#,
     );
-    let err = renderer().render(&t, &cola().with("price", "1299.99"), Model::Sl121).unwrap_err();
+    let err = renderer()
+        .render(&t, &cola().with("price", "1299.99"), Model::Sl121)
+        .unwrap_err();
     assert!(matches!(err, RenderError::PriceOverflow { .. }), "{err}");
 }
 
@@ -241,9 +289,15 @@ fn unknown_model_and_font_are_errors() {
         r#"{"version": 1, "models": ["SL121"], "elements": [
             {"type": "text", "box": {"x": 0, "y": 0, "w": 100, "h": 20}, "text": "x", "size": 12, "font": "comic"}]}"#,
     );
-    let err = renderer().render(&t, &cola(), Model::Sl142).unwrap_err().to_string();
+    let err = renderer()
+        .render(&t, &cola(), Model::Sl142)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("SL142") && err.contains("SL121"), "{err}");
-    let err = renderer().render(&t, &cola(), Model::Sl121).unwrap_err().to_string();
+    let err = renderer()
+        .render(&t, &cola(), Model::Sl121)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("comic") && err.contains("sans"), "{err}");
 }
 
@@ -257,12 +311,25 @@ fn missing_glyphs_are_reported_and_strict_mode_refuses_them() {
     let r = renderer().render(&t, &p, Model::Sl121).unwrap();
     assert_eq!(
         r.warnings,
-        vec![Warning::MissingGlyph { element: "elements[0]".into(), ch: '😀', code: 0x1F600 }]
+        vec![Warning::MissingGlyph {
+            element: "elements[0]".into(),
+            ch: '😀',
+            code: 0x1F600
+        }]
     );
     let strict = Renderer::new(crate::FontBook::bundled(), RenderOptions { strict: true });
-    assert!(matches!(strict.render(&t, &p, Model::Sl121), Err(RenderError::Strict { .. })));
+    assert!(matches!(
+        strict.render(&t, &p, Model::Sl121),
+        Err(RenderError::Strict { .. })
+    ));
     // Chinese and Latin are covered by the bundled chain: no warning.
-    assert!(renderer().render(&t, &cola(), Model::Sl121).unwrap().warnings.is_empty());
+    assert!(
+        renderer()
+            .render(&t, &cola(), Model::Sl121)
+            .unwrap()
+            .warnings
+            .is_empty()
+    );
 }
 
 #[test]
@@ -274,8 +341,22 @@ fn variants_choose_a_layout_per_model() {
             {"type": "rect", "box": {"x": 0, "y": 0, "w": 5, "h": 5}, "fill": "black"}]}]}"#,
     );
     assert_eq!(t.models(), vec![Model::Sl121, Model::Sl126]);
-    assert_eq!(renderer().render(&t, &cola(), Model::Sl126).unwrap().image.ink_counts()[1], 100);
-    assert_eq!(renderer().render(&t, &cola(), Model::Sl121).unwrap().image.ink_counts()[1], 25);
+    assert_eq!(
+        renderer()
+            .render(&t, &cola(), Model::Sl126)
+            .unwrap()
+            .image
+            .ink_counts()[1],
+        100
+    );
+    assert_eq!(
+        renderer()
+            .render(&t, &cola(), Model::Sl121)
+            .unwrap()
+            .image
+            .ink_counts()[1],
+        25
+    );
     let dup = Template::from_json(
         br#"{"version": 1, "models": ["SL126"], "variants": [{"models": ["sl126"], "elements": []}]}"#,
         "t",
@@ -287,9 +368,19 @@ fn variants_choose_a_layout_per_model() {
 /// A 4×2 PNG: left half red, right half black, as base64.
 fn tiny_png_base64() -> String {
     use base64::Engine as _;
-    let img = image::RgbImage::from_fn(4, 2, |x, _| if x < 2 { image::Rgb([255, 0, 0]) } else { image::Rgb([0, 0, 0]) });
+    let img = image::RgbImage::from_fn(4, 2, |x, _| {
+        if x < 2 {
+            image::Rgb([255, 0, 0])
+        } else {
+            image::Rgb([0, 0, 0])
+        }
+    });
     let mut bytes = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
@@ -304,7 +395,10 @@ fn images_are_mapped_to_the_palette() {
     assert_eq!(bwr.ink(5, 10), Some(Ink::Red));
     assert_eq!(bwr.ink(35, 10), Some(Ink::Black));
     assert_eq!(ink_outside(&bwr, 0, 0, 40, 20), 0);
-    let bw = renderer().render(&t, &cola(), Model::Sl126Plus).unwrap().image;
+    let bw = renderer()
+        .render(&t, &cola(), Model::Sl126Plus)
+        .unwrap()
+        .image;
     assert_eq!(bw.ink_counts()[2], 0);
     let err = Template::from_json(
         br#"{"version": 1, "models": ["SL126"], "elements": [{"type": "image", "box": {"x": 0, "y": 0, "w": 4, "h": 4}, "data": "!!"}]}"#,
@@ -333,10 +427,20 @@ fn rendering_is_identical_on_every_thread() {
         ]}}"#
     ));
     let r = renderer();
-    let reference: Vec<_> = Model::ALL.iter().map(|&m| r.render(&t, &cola(), m).unwrap().image).collect();
+    let reference: Vec<_> = Model::ALL
+        .iter()
+        .map(|&m| r.render(&t, &cola(), m).unwrap().image)
+        .collect();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
-            .map(|_| s.spawn(|| Model::ALL.iter().map(|&m| r.render(&t, &cola(), m).unwrap().image).collect::<Vec<_>>()))
+            .map(|_| {
+                s.spawn(|| {
+                    Model::ALL
+                        .iter()
+                        .map(|&m| r.render(&t, &cola(), m).unwrap().image)
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         for h in handles {
             assert_eq!(h.join().unwrap(), reference);
@@ -351,8 +455,15 @@ fn text_formats_dates_money_and_case() {
             {"type": "text", "box": {"x": 0, "y": 0, "w": 200, "h": 20}, "field": "expire_time",
              "format": {"kind": "date", "pattern": "%d.%m.%Y"}, "prefix": "exp ", "size": 12}]}"#,
     );
-    assert!(renderer().render(&t, &cola().with("expire_time", 1_795_651_200), Model::Sl121).is_ok());
-    let err = renderer().render(&t, &cola().with("expire_time", "soon"), Model::Sl121).unwrap_err().to_string();
+    assert!(
+        renderer()
+            .render(&t, &cola().with("expire_time", 1_795_651_200), Model::Sl121)
+            .is_ok()
+    );
+    let err = renderer()
+        .render(&t, &cola().with("expire_time", "soon"), Model::Sl121)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("expire_time") && err.contains("soon"), "{err}");
 }
 
@@ -365,21 +476,41 @@ fn golden_check_reports_blesses_and_diffs() {
             {"type": "text", "box": {"x": 0, "y": 0, "w": 200, "h": 30}, "field": "name", "size": 20}]}"#,
     );
     let a = renderer().render(&t, &cola(), Model::Sl121).unwrap().image;
-    let b = renderer().render(&t, &cola().with("name", "Pepsi"), Model::Sl121).unwrap().image;
+    let b = renderer()
+        .render(&t, &cola().with("name", "Pepsi"), Model::Sl121)
+        .unwrap()
+        .image;
     let reference = dir.join("case.png");
-    assert!(matches!(golden::check(&reference, &a, Bless::Off, &dir).unwrap(), Outcome::Missing { .. }));
-    assert_eq!(golden::check(&reference, &a, Bless::On, &dir).unwrap(), Outcome::Blessed);
-    assert_eq!(golden::check(&reference, &a, Bless::Off, &dir).unwrap(), Outcome::Match);
+    assert!(matches!(
+        golden::check(&reference, &a, Bless::Off, &dir).unwrap(),
+        Outcome::Missing { .. }
+    ));
+    assert_eq!(
+        golden::check(&reference, &a, Bless::On, &dir).unwrap(),
+        Outcome::Blessed
+    );
+    assert_eq!(
+        golden::check(&reference, &a, Bless::Off, &dir).unwrap(),
+        Outcome::Match
+    );
     match golden::check(&reference, &b, Bless::Off, &dir).unwrap() {
-        Outcome::Differs { pixels, diff_path, .. } => {
+        Outcome::Differs {
+            pixels, diff_path, ..
+        } => {
             assert!(pixels > 0);
             let diff = image::open(&diff_path).unwrap();
             assert_eq!(diff.width(), 212 * 3 + 8);
         }
         other => panic!("expected a difference, got {other:?}"),
     }
-    assert_eq!(golden::check(&reference, &b, Bless::On, &dir).unwrap(), Outcome::Blessed);
-    assert_eq!(golden::check(&reference, &b, Bless::Off, &dir).unwrap(), Outcome::Match);
+    assert_eq!(
+        golden::check(&reference, &b, Bless::On, &dir).unwrap(),
+        Outcome::Blessed
+    );
+    assert_eq!(
+        golden::check(&reference, &b, Bless::Off, &dir).unwrap(),
+        Outcome::Match
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -390,7 +521,11 @@ fn bit_planes_pack_msb_first() {
             {"type": "rect", "box": {"x": 0, "y": 0, "w": 1, "h": 1}, "fill": "black"},
             {"type": "rect", "box": {"x": 9, "y": 0, "w": 1, "h": 1}, "fill": "red"}]}"#,
     );
-    let planes = renderer().render(&t, &cola(), Model::Sl121).unwrap().image.bit_planes();
+    let planes = renderer()
+        .render(&t, &cola(), Model::Sl121)
+        .unwrap()
+        .image
+        .bit_planes();
     assert_eq!(planes.len(), 2);
     assert_eq!(planes[0].len(), 27 * 104);
     assert_eq!(planes[0][0], 0x80);

@@ -34,7 +34,13 @@ struct Shaped {
 pub(crate) type Missing = Vec<char>;
 
 /// Picks a face for every character and measures it.
-fn shape(book: &FontBook, chain: &Chain, text: &str, size: f32, missing: &mut Missing) -> Vec<Shaped> {
+fn shape(
+    book: &FontBook,
+    chain: &Chain,
+    text: &str,
+    size: f32,
+    missing: &mut Missing,
+) -> Vec<Shaped> {
     let primary = chain.0.first().copied().unwrap_or(0);
     let mut out: Vec<Shaped> = Vec::with_capacity(text.len());
     for ch in text.chars() {
@@ -63,7 +69,12 @@ fn shape(book: &FontBook, chain: &Chain, text: &str, size: f32, missing: &mut Mi
             }
         }
         advance = advance.max(0.0);
-        out.push(Shaped { ch, face, id, advance });
+        out.push(Shaped {
+            ch,
+            face,
+            id,
+            advance,
+        });
     }
     out
 }
@@ -78,8 +89,30 @@ fn is_cjk(c: char) -> bool {
 fn no_break_before(c: char) -> bool {
     matches!(
         c,
-        '，' | '。' | '、' | '；' | '：' | '？' | '！' | '）' | '】' | '》' | '」' | '』' | '’' | '”'
-            | ',' | '.' | ';' | ':' | '!' | '?' | ')' | ']' | '}' | '%' | '…'
+        '，' | '。'
+            | '、'
+            | '；'
+            | '：'
+            | '？'
+            | '！'
+            | '）'
+            | '】'
+            | '》'
+            | '」'
+            | '』'
+            | '’'
+            | '”'
+            | ','
+            | '.'
+            | ';'
+            | ':'
+            | '!'
+            | '?'
+            | ')'
+            | ']'
+            | '}'
+            | '%'
+            | '…'
     )
 }
 
@@ -101,12 +134,22 @@ pub(crate) struct Line {
 
 fn make_line(chars: &[Shaped]) -> Line {
     // Trim spaces at both ends of a wrapped line.
-    let start = chars.iter().position(|s| s.ch != ' ').unwrap_or(chars.len());
-    let end = chars.iter().rposition(|s| s.ch != ' ').map_or(start, |e| e + 1);
+    let start = chars
+        .iter()
+        .position(|s| s.ch != ' ')
+        .unwrap_or(chars.len());
+    let end = chars
+        .iter()
+        .rposition(|s| s.ch != ' ')
+        .map_or(start, |e| e + 1);
     let mut pen = 0.0;
     let mut line = Line::default();
     for (i, s) in chars[start..end].iter().enumerate() {
-        line.glyphs.push(Placed { face: s.face, id: s.id, x: pen });
+        line.glyphs.push(Placed {
+            face: s.face,
+            id: s.id,
+            x: pen,
+        });
         line.text.push(s.ch);
         // The kerning folded into the last glyph's advance does not count at line end.
         pen += if start + i + 1 == end {
@@ -144,9 +187,7 @@ fn wrap(shaped: &[Shaped], max_width: f32, split_words: bool) -> Option<Vec<Line
                 let s = para[end];
                 if end > start {
                     let prev = para[end - 1];
-                    if s.ch == ' ' {
-                        last_break = Some(end);
-                    } else if prev.ch != ' ' && can_break_between(prev.ch, s.ch) {
+                    if s.ch == ' ' || (prev.ch != ' ' && can_break_between(prev.ch, s.ch)) {
                         last_break = Some(end);
                     }
                 }
@@ -230,8 +271,7 @@ pub(crate) fn layout(book: &FontBook, tb: &TextBox<'_>, text: &str) -> TextLayou
     while room > 1 && block_height(room, size, tb.line_spacing) > max_h {
         room -= 1;
     }
-    let overflow = lines.len() > room
-        || lines.iter().any(|l| l.width > max_w + 0.01);
+    let overflow = lines.len() > room || lines.iter().any(|l| l.width > max_w + 0.01);
     lines.truncate(room);
     let mut truncated = None;
     if overflow {
@@ -252,7 +292,14 @@ pub(crate) fn layout(book: &FontBook, tb: &TextBox<'_>, text: &str) -> TextLayou
 }
 
 /// The longest prefix of `text` that fits with `…` after it.
-fn ellipsize(book: &FontBook, chain: &Chain, text: &str, size: u32, max_w: f32, missing: &mut Missing) -> Line {
+fn ellipsize(
+    book: &FontBook,
+    chain: &Chain,
+    text: &str,
+    size: u32,
+    max_w: f32,
+    missing: &mut Missing,
+) -> Line {
     let has_ellipsis = chain.0.iter().any(|&f| book.face(f).glyph('…').is_some());
     let mark = if has_ellipsis { "…" } else { "..." };
     let chars: Vec<char> = text.chars().collect();
@@ -318,7 +365,15 @@ pub(crate) fn coverage_threshold(size: u32) -> f32 {
 }
 
 /// Draws one glyph with its origin (pen position on the baseline) at integer `(x, y)`.
-pub(crate) fn draw_glyph(canvas: &mut Canvas, face: &Face, id: GlyphId, size: u32, x: i32, y: i32, ink: Ink, clip: Rect) {
+pub(crate) fn draw_glyph(
+    canvas: &mut Canvas,
+    face: &Face,
+    id: GlyphId,
+    size: u32,
+    (x, y): (i32, i32),
+    ink: Ink,
+    clip: Rect,
+) {
     let glyph = id.with_scale_and_position(face.scale(size as f32), point(x as f32, y as f32));
     let Some(outlined) = face.font.outline_glyph(glyph) else {
         return;
@@ -334,16 +389,35 @@ pub(crate) fn draw_glyph(canvas: &mut Canvas, face: &Face, id: GlyphId, size: u3
 }
 
 /// Draws a laid-out block.
-pub(crate) fn draw_layout(canvas: &mut Canvas, book: &FontBook, l: &TextLayout, ink: Ink, strike: bool, clip: Rect) {
+pub(crate) fn draw_layout(
+    canvas: &mut Canvas,
+    book: &FontBook,
+    l: &TextLayout,
+    ink: Ink,
+    strike: bool,
+    clip: Rect,
+) {
     for (line, x, baseline) in &l.lines {
         for g in &line.glyphs {
             let gx = x + g.x.round() as i32;
-            draw_glyph(canvas, book.face(g.face), g.id, l.size, gx, *baseline, ink, clip);
+            draw_glyph(
+                canvas,
+                book.face(g.face),
+                g.id,
+                l.size,
+                (gx, *baseline),
+                ink,
+                clip,
+            );
         }
         if strike && !line.glyphs.is_empty() {
             let t = strike_thickness(l.size);
             let y = baseline - (l.size as f32 * 0.3).round() as i32 - t / 2;
-            canvas.fill_rect(Rect::new(*x, y, line.width.round() as u32, t as u32), ink, clip);
+            canvas.fill_rect(
+                Rect::new(*x, y, line.width.round() as u32, t as u32),
+                ink,
+                clip,
+            );
         }
     }
 }
@@ -354,7 +428,13 @@ pub(crate) fn strike_thickness(size: u32) -> i32 {
 }
 
 /// A single run of text at one size, unwrapped: used by prices.
-pub(crate) fn run(book: &FontBook, chain: &Chain, text: &str, size: u32, missing: &mut Missing) -> Line {
+pub(crate) fn run(
+    book: &FontBook,
+    chain: &Chain,
+    text: &str,
+    size: u32,
+    missing: &mut Missing,
+) -> Line {
     make_line(&shape(book, chain, text, size as f32, missing))
 }
 

@@ -83,7 +83,11 @@ mod tests {
 
     #[test]
     fn images() {
-        let ok = png(212, 104, |x, _| if x % 3 == 0 { [255, 0, 0] } else { [0, 0, 0] });
+        let ok = png(
+            212,
+            104,
+            |x, _| if x % 3 == 0 { [255, 0, 0] } else { [0, 0, 0] },
+        );
         assert_eq!(check_image(&ok, Model::Sl121), Ok((212, 104)));
         let e = check_image(&ok, Model::Sl126).unwrap_err();
         assert!(e.contains("296x152"), "{e}");

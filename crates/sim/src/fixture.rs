@@ -220,17 +220,30 @@ impl Fixture {
                 shop_id: "1001".to_owned(),
                 name: "Demo shop".to_owned(),
             }],
-            aps: vec![ap("10200", "1001", "Gate 5"), ap("10201", "1001", "Back office")],
+            aps: vec![
+                ap("10200", "1001", "Gate 5"),
+                ap("10201", "1001", "Back office"),
+            ],
             esls: Vec::new(),
         };
         for (i, model) in Model::ALL.into_iter().enumerate() {
-            let mut e = esl(format!("{}", 129_200 + i), model, Some("1001"), Some("10200"));
+            let mut e = esl(
+                format!("{}", 129_200 + i),
+                model,
+                Some("1001"),
+                Some("10200"),
+            );
             e.esl_code = format!("SKDI39D{i}");
             e.esl_sn = format!("B101194N0000{i}");
             f.esls.push(e);
         }
         for i in 1..=2 {
-            let mut e = esl(format!("{}", 139_200 + i), Model::Sl126, None, Some("10201"));
+            let mut e = esl(
+                format!("{}", 139_200 + i),
+                Model::Sl126,
+                None,
+                Some("10201"),
+            );
             e.esl_code = format!("STOCK00{i}");
             e.esl_sn = format!("B1011940STOCK{i}");
             f.esls.push(e);
@@ -305,9 +318,15 @@ mod tests {
     #[test]
     fn bad_references_are_refused() {
         let bad = br#"{"shops":[],"esls":[{"esl_id":"1","model":"SL121","shop_id":"x"}]}"#;
-        assert!(matches!(Fixture::from_json(bad), Err(FixtureError::Inconsistent(_))));
+        assert!(matches!(
+            Fixture::from_json(bad),
+            Err(FixtureError::Inconsistent(_))
+        ));
         let unknown = br#"{"shops":[],"colour":1}"#;
-        assert!(matches!(Fixture::from_json(unknown), Err(FixtureError::Json(_))));
+        assert!(matches!(
+            Fixture::from_json(unknown),
+            Err(FixtureError::Json(_))
+        ));
         let model = br#"{"esls":[{"esl_id":"1","model":"SL999"}]}"#;
         assert!(Fixture::from_json(model).is_err());
     }

@@ -259,7 +259,12 @@ impl SimHandle {
     /// Snapshots of every ESL, by id.
     #[must_use]
     pub fn esls(&self) -> Vec<EslSnapshot> {
-        self.shared.lock().esls.values().map(|e| e.snap.clone()).collect()
+        self.shared
+            .lock()
+            .esls
+            .values()
+            .map(|e| e.snap.clone())
+            .collect()
     }
 
     /// A snapshot of one AP.
@@ -283,7 +288,12 @@ impl SimHandle {
     /// Number of requests seen so far for `path` (e.g. `/device/esl/pushImage`).
     #[must_use]
     pub fn count(&self, path: &str) -> usize {
-        self.shared.lock().log.iter().filter(|r| r.path == path).count()
+        self.shared
+            .lock()
+            .log
+            .iter()
+            .filter(|r| r.path == path)
+            .count()
     }
 
     /// Forgets the request log.
@@ -452,7 +462,12 @@ async fn handle(shared: Arc<Shared>, ep: Endpoint, req: Request) -> Response {
     rec.http_status = reply.status.as_u16();
     rec.code = Some(reply.code);
     rec.message = reply.msg.clone();
-    tracing::debug!(path = rec.path, code = reply.code, msg = reply.msg, "esl-sim reply");
+    tracing::debug!(
+        path = rec.path,
+        code = reply.code,
+        msg = reply.msg,
+        "esl-sim reply"
+    );
     shared.lock().log.push(rec);
     let body = json!({ "code": reply.code, "msg": reply.msg, "data": reply.data });
     (reply.status, axum::Json(body)).into_response()
@@ -530,16 +545,23 @@ async fn process(
                 }
             }
         }
-    } else if content_type.is_empty() || content_type.starts_with("application/x-www-form-urlencoded") {
+    } else if content_type.is_empty()
+        || content_type.starts_with("application/x-www-form-urlencoded")
+    {
         for (k, v) in form_urlencoded::parse(&bytes) {
-            if params.insert(k.clone().into_owned(), v.into_owned()).is_some() {
+            if params
+                .insert(k.clone().into_owned(), v.into_owned())
+                .is_some()
+            {
                 return fail(5022, format!("parameter {k} is repeated"));
             }
         }
     } else {
         return fail(
             5022,
-            format!("unsupported Content-Type {content_type:?}; use application/x-www-form-urlencoded"),
+            format!(
+                "unsupported Content-Type {content_type:?}; use application/x-www-form-urlencoded"
+            ),
         );
     }
     rec.params = params.clone();
@@ -563,7 +585,12 @@ fn authenticate(shared: &Shared, params: &Params) -> Option<Reply> {
     let cfg = &shared.config;
     match params.get("app_id") {
         Some(a) if *a == cfg.app_id => {}
-        Some(a) => return Some(fail(5041, format!("invalid saas provider: unknown app_id {a:?}"))),
+        Some(a) => {
+            return Some(fail(
+                5041,
+                format!("invalid saas provider: unknown app_id {a:?}"),
+            ));
+        }
         None => return Some(fail(5041, "invalid saas provider: app_id is missing")),
     }
     let expected = expected_sign(params, &cfg.secret);
@@ -578,7 +605,10 @@ fn authenticate(shared: &Shared, params: &Params) -> Option<Reply> {
     }
     let now = shared.now();
     let window = i64::try_from(cfg.timestamp_window.as_secs()).unwrap_or(i64::MAX);
-    let ts = params.get("timestamp").map(String::as_str).unwrap_or_default();
+    let ts = params
+        .get("timestamp")
+        .map(String::as_str)
+        .unwrap_or_default();
     let ts_ok = ts.len() == 10 && ts.bytes().all(|b| b.is_ascii_digit());
     match ts.parse::<i64>() {
         Ok(t) if ts_ok && (now - t).abs() <= window => {}
@@ -591,11 +621,17 @@ fn authenticate(shared: &Shared, params: &Params) -> Option<Reply> {
     }
     let random = params.get("random").map(String::as_str).unwrap_or_default();
     if !((6..=10).contains(&random.len()) && random.bytes().all(|b| b.is_ascii_alphanumeric())) {
-        return Some(fail(5092, "invalid random value: need 6 to 10 letters and digits"));
+        return Some(fail(
+            5092,
+            "invalid random value: need 6 to 10 letters and digits",
+        ));
     }
     let mut st = shared.lock();
     if st.randoms.contains_key(random) {
-        return Some(fail(5092, format!("invalid random value: {random:?} was already used")));
+        return Some(fail(
+            5092,
+            format!("invalid random value: {random:?} was already used"),
+        ));
     }
     if st.randoms.len() >= 100_000 {
         st.randoms.retain(|_, seen| now - *seen <= window);
@@ -631,7 +667,12 @@ fn optional_u32(params: &Params, key: &str, default: u32, code: i64) -> Result<u
             .parse::<u32>()
             .ok()
             .filter(|n| *n > 0)
-            .ok_or_else(|| fail(code, format!("parameter {key} must be a positive integer, got {v:?}"))),
+            .ok_or_else(|| {
+                fail(
+                    code,
+                    format!("parameter {key} must be a positive integer, got {v:?}"),
+                )
+            }),
     }
 }
 
@@ -640,15 +681,27 @@ fn check_shop(st: &State, ep: Endpoint, params: &Params) -> Result<String, Reply
     if st.shops.contains_key(shop) {
         Ok(shop.to_owned())
     } else {
-        Err(fail(5013, format!("invalid saas provider or shop: unknown shop_id {shop:?}")))
+        Err(fail(
+            5013,
+            format!("invalid saas provider or shop: unknown shop_id {shop:?}"),
+        ))
     }
 }
 
-fn esl_in_shop<'a>(st: &'a State, shop: &str, esl_id: &str) -> Result<&'a crate::state::Esl, Reply> {
+fn esl_in_shop<'a>(
+    st: &'a State,
+    shop: &str,
+    esl_id: &str,
+) -> Result<&'a crate::state::Esl, Reply> {
     st.esls
         .get(esl_id)
         .filter(|e| e.snap.shop_id.as_deref() == Some(shop))
-        .ok_or_else(|| fail(5301, format!("invalid ESL: no ESL {esl_id:?} in shop {shop:?}")))
+        .ok_or_else(|| {
+            fail(
+                5301,
+                format!("invalid ESL: no ESL {esl_id:?} in shop {shop:?}"),
+            )
+        })
 }
 
 /// Pagination (seed defaults page 1, 10 per page); we refuse pages < 1 and sizes outside
@@ -657,7 +710,10 @@ fn page(params: &Params) -> Result<(usize, usize), Reply> {
     let num = optional_u32(params, "page_num", 1, 5020)?;
     let size = optional_u32(params, "page_size", 10, 5020)?;
     if size > 100 {
-        return Err(fail(5020, "invalid parameter: page_size must be at most 100"));
+        return Err(fail(
+            5020,
+            "invalid parameter: page_size must be at most 100",
+        ));
     }
     let num = usize::try_from(num).unwrap_or(usize::MAX);
     let size = usize::try_from(size).unwrap_or(usize::MAX);
@@ -705,7 +761,12 @@ fn endpoint(
                 if let Some(ap_id) = &esl.snap.ap_id {
                     match st.aps.get(ap_id) {
                         Some(ap) if ap.status == 1 => {}
-                        Some(_) => return Err(fail(5300, format!("invalid AP: AP {ap_id} is not online"))),
+                        Some(_) => {
+                            return Err(fail(
+                                5300,
+                                format!("invalid AP: AP {ap_id} is not online"),
+                            ));
+                        }
                         None => return Err(fail(5300, format!("invalid AP: no AP {ap_id}"))),
                     }
                 }
@@ -715,8 +776,8 @@ fn endpoint(
                 return Err(fail(5020, "invalid parameter: file field pic is missing"));
             };
             // Decoding happens outside the lock.
-            let (width, height) =
-                check_image(&pic, model).map_err(|reason| fail(5005, format!("invalid file: {reason}")))?;
+            let (width, height) = check_image(&pic, model)
+                .map_err(|reason| fail(5005, format!("invalid file: {reason}")))?;
             let mut st = shared.lock();
             let shop = check_shop(&st, ep, params)?;
             esl_in_shop(&st, &shop, esl_id)?;
@@ -761,13 +822,19 @@ fn endpoint(
             let code = params.get("esl_code").filter(|v| !v.is_empty());
             let sn = params.get("esl_sn").filter(|v| !v.is_empty());
             if code.is_none() && sn.is_none() {
-                return Err(fail(5022, "invalid parameter: esl_code or esl_sn is required"));
+                return Err(fail(
+                    5022,
+                    "invalid parameter: esl_code or esl_sn is required",
+                ));
             }
             let found = st.esls.values().find(|e| {
                 code.is_none_or(|c| *c == e.snap.esl_code) && sn.is_none_or(|s| *s == e.snap.esl_sn)
             });
             let Some(esl) = found else {
-                return Err(fail(5301, "invalid ESL: no ESL with that code or serial number"));
+                return Err(fail(
+                    5301,
+                    "invalid ESL: no ESL with that code or serial number",
+                ));
             };
             if let Some(bound) = &esl.snap.shop_id {
                 return Err(fail(5338, format!("ESL already bound (to shop {bound})")));
@@ -799,8 +866,15 @@ fn endpoint(
                 .values()
                 .filter(|e| e.snap.shop_id.as_deref() == Some(shop.as_str()))
                 .collect();
-            let list: Vec<Value> = in_shop.iter().skip(skip).take(take).map(|e| esl_summary(e)).collect();
-            Ok(ok(json!({ "total_count": in_shop.len(), "esl_list": list })))
+            let list: Vec<Value> = in_shop
+                .iter()
+                .skip(skip)
+                .take(take)
+                .map(|e| esl_summary(e))
+                .collect();
+            Ok(ok(
+                json!({ "total_count": in_shop.len(), "esl_list": list }),
+            ))
         }
         Endpoint::EslInfo => {
             let st = shared.lock();
@@ -812,15 +886,25 @@ fn endpoint(
             } else if let Some(code) = params.get("esl_code").filter(|v| !v.is_empty()) {
                 st.esls
                     .values()
-                    .find(|e| e.snap.esl_code == *code && e.snap.shop_id.as_deref() == Some(shop.as_str()))
-                    .ok_or_else(|| fail(5301, format!("invalid ESL: no ESL with code {code:?} in shop")))?
+                    .find(|e| {
+                        e.snap.esl_code == *code && e.snap.shop_id.as_deref() == Some(shop.as_str())
+                    })
+                    .ok_or_else(|| {
+                        fail(
+                            5301,
+                            format!("invalid ESL: no ESL with code {code:?} in shop"),
+                        )
+                    })?
             } else {
                 return Err(fail(5023, "parameter missing: esl_id or esl_code"));
             };
             let ap = esl.snap.ap_id.as_ref().and_then(|a| st.aps.get(a));
             let mut v = esl_summary(esl);
             if let Some(obj) = v.as_object_mut() {
-                obj.insert("screen_size_name".into(), json!(screen_name(esl.snap.model)));
+                obj.insert(
+                    "screen_size_name".into(),
+                    json!(screen_name(esl.snap.model)),
+                );
                 obj.insert("software_version".into(), json!(esl.software_version));
                 obj.insert("battery".into(), json!(esl.battery));
                 obj.insert("rssi".into(), json!(esl.rssi));
@@ -870,7 +954,10 @@ fn endpoint(
             let mut st = shared.lock();
             let shop = check_shop(&st, ep, params)?;
             let Some(ap) = st.aps.get(ap_id).filter(|a| a.shop_id == shop) else {
-                return Err(fail(5300, format!("invalid AP: no AP {ap_id:?} in shop {shop:?}")));
+                return Err(fail(
+                    5300,
+                    format!("invalid AP: no AP {ap_id:?} in shop {shop:?}"),
+                ));
             };
             if ep == Endpoint::ApReboot {
                 if let Some(ap) = st.aps.get_mut(ap_id) {
