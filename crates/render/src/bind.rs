@@ -226,36 +226,63 @@ pub(crate) fn format_field(
     }))
 }
 
+/// A piece of a text literal: verbatim text, or a `{field}` placeholder.
+enum Segment<'a> {
+    Text(&'a str),
+    Field(&'a str),
+}
+
+/// Splits a literal into text and `{field}` placeholders; `{{` and `}}` stand for braces,
+/// and a lone brace is kept as it is.
+fn segments(literal: &str) -> Vec<Segment<'_>> {
+    let mut out = Vec::new();
+    let mut rest = literal;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push(Segment::Text(&rest[..i]));
+        let tail = &rest[i..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push(Segment::Text(&tail[..1]));
+            rest = &tail[2..];
+        } else if let Some(end) = tail.strip_prefix('{').and_then(|t| t.find('}')) {
+            out.push(Segment::Field(tail[1..1 + end].trim()));
+            rest = &tail[end + 2..];
+        } else {
+            out.push(Segment::Text(&tail[..1]));
+            rest = &tail[1..];
+        }
+    }
+    out.push(Segment::Text(rest));
+    out
+}
+
 /// Replaces `{field}` in a literal with the field's text (`{{` and `}}` stand for braces).
 /// A named field that is absent or empty gives [`BindFailure::Missing`], so the element
 /// can use its fallback.
 pub(crate) fn interpolate(literal: &str, product: &Product) -> Result<String, BindFailure> {
-    if !literal.contains(['{', '}']) {
-        return Ok(literal.to_owned());
-    }
     let mut out = String::with_capacity(literal.len());
-    let mut rest = literal;
-    while let Some(i) = rest.find(['{', '}']) {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        if tail.starts_with("{{") || tail.starts_with("}}") {
-            out.push_str(&tail[..1]);
-            rest = &tail[2..];
-        } else if let Some(end) = tail.strip_prefix('{').and_then(|t| t.find('}')) {
-            let field = tail[1..1 + end].trim();
-            if !present(product, field) {
-                return Err(BindFailure::Missing(field.to_owned()));
+    for seg in segments(literal) {
+        match seg {
+            Segment::Text(t) => out.push_str(t),
+            Segment::Field(field) => {
+                if !present(product, field) {
+                    return Err(BindFailure::Missing(field.to_owned()));
+                }
+                out.push_str(&product.text(field)?.unwrap_or_default());
             }
-            out.push_str(&product.text(field)?.unwrap_or_default());
-            rest = &tail[end + 2..];
-        } else {
-            // A lone brace is kept as it is.
-            out.push_str(&tail[..1]);
-            rest = &tail[1..];
         }
     }
-    out.push_str(rest);
     Ok(out)
+}
+
+/// The field names a literal's `{field}` placeholders refer to.
+pub(crate) fn placeholders(literal: &str) -> Vec<String> {
+    segments(literal)
+        .into_iter()
+        .filter_map(|s| match s {
+            Segment::Field(f) => Some(f.to_owned()),
+            Segment::Text(_) => None,
+        })
+        .collect()
 }
 
 /// Applies case, prefix and suffix to a value.

@@ -152,6 +152,28 @@ impl Template {
         self.source_hash
     }
 
+    /// Every product field the template reads, in any layout, element, text placeholder or
+    /// condition. A label's picture depends on these fields only (and on the template, the
+    /// model, the fonts and [`crate::RENDER_VERSION`]), so a change to any other field
+    /// cannot change it.
+    ///
+    /// ```
+    /// let t = esl_render::Template::from_json(br#"{"version": 1, "models": ["SL121"], "elements": [
+    ///     {"type": "text", "box": {"x": 0, "y": 0, "w": 9, "h": 9}, "text": "{spec}/{unit}", "size": 8,
+    ///      "when": {"compare": {"field": "promote_price", "op": "lt", "other": "price"}}}]}"#, "t", None)?;
+    /// assert_eq!(t.fields_read().into_iter().collect::<Vec<_>>(), ["price", "promote_price", "spec", "unit"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn fields_read(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        collect_fields(&self.spec.elements, &mut out);
+        for v in &self.spec.variants {
+            collect_fields(&v.elements, &mut out);
+        }
+        out
+    }
+
     /// The parsed template, as written.
     #[must_use]
     pub fn spec(&self) -> &TemplateSpec {
@@ -174,6 +196,56 @@ impl Template {
                 path: format!("variants[{}].elements", i - 1),
             }
         })
+    }
+}
+
+fn collect_condition(c: &Condition, out: &mut std::collections::BTreeSet<String>) {
+    match c {
+        Condition::Present(f) | Condition::Absent(f) => {
+            out.insert(f.clone());
+        }
+        Condition::Compare(cmp) => {
+            out.insert(cmp.field.clone());
+            if let Some(o) = &cmp.other {
+                out.insert(o.clone());
+            }
+        }
+        Condition::All(cs) | Condition::Any(cs) => {
+            cs.iter().for_each(|c| collect_condition(c, out))
+        }
+        Condition::Not(c) => collect_condition(c, out),
+        Condition::Models(_) => {}
+    }
+}
+
+fn collect_fields(elements: &[Element], out: &mut std::collections::BTreeSet<String>) {
+    for el in elements {
+        let when = match el {
+            Element::Text(t) => {
+                if let Some(f) = &t.field {
+                    out.insert(f.clone());
+                }
+                if let Some(lit) = &t.text {
+                    out.extend(crate::bind::placeholders(lit));
+                }
+                &t.when
+            }
+            Element::Price(p) => {
+                out.insert(p.field.clone());
+                &p.when
+            }
+            Element::Rect(r) => &r.when,
+            Element::Line(l) => &l.when,
+            Element::Ellipse(e) => &e.when,
+            Element::Image(i) => &i.when,
+            Element::Group(g) => {
+                collect_fields(&g.elements, out);
+                &g.when
+            }
+        };
+        if let Some(c) = when {
+            collect_condition(c, out);
+        }
     }
 }
 
