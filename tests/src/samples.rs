@@ -73,3 +73,37 @@ fn the_promotion_shows_red_on_bwr_and_none_on_bw() {
         }
     }
 }
+
+/// Decodes one symbology from a whole label at native resolution.
+fn decode(img: &esl_render::PanelImage, format: rxing::BarcodeFormat) -> Option<String> {
+    let luma: Vec<u8> = img.indices().iter().map(|&i| if i == 0 { 255 } else { 0 }).collect();
+    rxing::helpers::detect_in_luma(luma, img.width(), img.height(), Some(format))
+        .ok()
+        .map(|r| r.getText().to_owned())
+}
+
+#[test]
+fn every_sample_barcode_and_qr_code_scans() {
+    let renderer = Renderer::bundled();
+    let mut scanned = (0, 0);
+    for (tname, t) in sample_templates() {
+        for model in t.models() {
+            for (pname, p) in sample_products() {
+                let label = renderer.render(&t, &p, model).unwrap();
+                if let Some(code) = p.text("bar_code").unwrap() {
+                    let got = decode(&label.image, rxing::BarcodeFormat::EAN_13);
+                    assert_eq!(got.as_deref(), Some(code.as_str()), "EAN-13 on {tname} × {pname} × {model}");
+                    scanned.0 += 1;
+                }
+                let places_qr = t.fields_read().contains("qr_code");
+                if let Some(url) = p.text("qr_code").unwrap().filter(|_| places_qr) {
+                    let got = decode(&label.image, rxing::BarcodeFormat::QR_CODE);
+                    assert_eq!(got.as_deref(), Some(url.as_str()), "QR on {tname} × {pname} × {model}");
+                    scanned.1 += 1;
+                }
+            }
+        }
+    }
+    // 4 products with a barcode on 5 models; 3 with a QR code on the 4 SL126/SL142 models.
+    assert_eq!(scanned, (20, 12));
+}

@@ -127,6 +127,21 @@ pub enum RenderError {
         /// The smallest size tried.
         min_size: u32,
     },
+    /// A barcode or QR code value that cannot be encoded, or a code that does not fit its
+    /// box, with `on_error: fail` (the default).
+    #[error("template {template}: {element}: cannot draw code{} for value {value:?}: {reason}", field.as_ref().map(|f| format!(" of field {f:?}")).unwrap_or_default())]
+    Code {
+        /// The template.
+        template: String,
+        /// JSON path of the element.
+        element: String,
+        /// The field the value came from, if any.
+        field: Option<String>,
+        /// The value.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// In strict mode, a warning is an error.
     #[error("template {template}: strict mode: {warning}")]
     Strict {
@@ -151,6 +166,24 @@ pub enum Warning {
         ch: char,
         /// Its code point.
         code: u32,
+    },
+    /// A code was hidden or replaced by text (`on_error: hide` or `text`).
+    #[error("{element}: code for {value:?} not drawn: {reason}")]
+    CodeNotDrawn {
+        /// JSON path of the element.
+        element: String,
+        /// The value.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// A QR code with a quiet zone narrower than the standard 4 modules.
+    #[error("{element}: QR quiet zone of {modules} modules is below the standard 4; some scanners may fail")]
+    NarrowQuietZone {
+        /// JSON path of the element.
+        element: String,
+        /// The quiet zone in modules.
+        modules: u32,
     },
     /// Text did not fit at the smallest allowed size and was cut with an ellipsis.
     #[error("{element}: text does not fit at size {size}; cut to {shown:?}")]

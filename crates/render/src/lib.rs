@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 mod bind;
+mod codes;
 mod error;
 mod fonts;
 pub mod golden;

@@ -218,6 +218,15 @@ fn collect_condition(c: &Condition, out: &mut std::collections::BTreeSet<String>
     }
 }
 
+fn code_fields(field: Option<&String>, value: Option<&String>, out: &mut std::collections::BTreeSet<String>) {
+    if let Some(f) = field {
+        out.insert(f.clone());
+    }
+    if let Some(v) = value {
+        out.extend(crate::bind::placeholders(v));
+    }
+}
+
 fn collect_fields(elements: &[Element], out: &mut std::collections::BTreeSet<String>) {
     for el in elements {
         let when = match el {
@@ -241,6 +250,14 @@ fn collect_fields(elements: &[Element], out: &mut std::collections::BTreeSet<Str
             Element::Group(g) => {
                 collect_fields(&g.elements, out);
                 &g.when
+            }
+            Element::Barcode(b) => {
+                code_fields(b.field.as_ref(), b.value.as_ref(), out);
+                &b.when
+            }
+            Element::Qrcode(q) => {
+                code_fields(q.field.as_ref(), q.value.as_ref(), out);
+                &q.when
             }
         };
         if let Some(c) = when {
@@ -436,6 +453,30 @@ impl Validator<'_> {
                         decode_image(&bytes).map_err(|m| self.image_err(&p, &label, m))?;
                     img.decoded = Some(self.images.len());
                     self.images.push(Arc::new(decoded));
+                }
+                Element::Barcode(b) => {
+                    self.check_box(&p, b.bounds.w, b.bounds.h)?;
+                    if b.field.is_some() == b.value.is_some() {
+                        return Err(self.invalid(&p, "a barcode needs exactly one of `field` and `value`".into()));
+                    }
+                    if let Some(s) = b.text_size {
+                        self.check_size(&p, s, None)?;
+                    }
+                    if let Some(c) = &b.when {
+                        self.check_condition(&format!("{p}.when"), c)?;
+                    }
+                }
+                Element::Qrcode(q) => {
+                    self.check_box(&p, q.bounds.w, q.bounds.h)?;
+                    if q.field.is_some() == q.value.is_some() {
+                        return Err(self.invalid(&p, "a QR code needs exactly one of `field` and `value`".into()));
+                    }
+                    if !matches!(q.quiet_zone, 2 | 4) {
+                        return Err(self.invalid(&format!("{p}.quiet_zone"), format!("quiet zone {} modules: use 4 (standard) or 2", q.quiet_zone)));
+                    }
+                    if let Some(c) = &q.when {
+                        self.check_condition(&format!("{p}.when"), c)?;
+                    }
                 }
                 Element::Group(g) => {
                     self.check_box(&p, g.bounds.w, g.bounds.h)?;

@@ -10,8 +10,9 @@ use crate::fonts::FontBook;
 use crate::loader::Template;
 use crate::panel::PanelImage;
 use crate::raster::{Canvas, Rect};
+use crate::codes;
 use crate::template::{
-    Condition, Element, FontList, HAlign, ImageElement, PriceElement, SmallPosition, TextElement,
+    BarcodeElement, Condition, Element, OnError, QrElement, FontList, HAlign, ImageElement, PriceElement, SmallPosition, TextElement,
     VAlign,
 };
 use crate::text::{self, Chain, TextBox};
@@ -288,6 +289,16 @@ impl Ctx<'_> {
                     self.image(img, abs(&img.bounds), clip);
                 }
             }
+            Element::Barcode(b) => {
+                if self.shown(b.when.as_ref(), path)? {
+                    self.barcode(b, abs(&b.bounds), path, clip)?;
+                }
+            }
+            Element::Qrcode(q) => {
+                if self.shown(q.when.as_ref(), path)? {
+                    self.qrcode(q, abs(&q.bounds), path, clip)?;
+                }
+            }
             Element::Group(g) => {
                 if self.shown(g.when.as_ref(), path)? {
                     let b = abs(&g.bounds);
@@ -506,6 +517,217 @@ impl Ctx<'_> {
             let y = baseline - digit_h / 2 - th / 2;
             self.canvas
                 .fill_rect(Rect::new(x0 - 1, y, (w + 2) as u32, th as u32), ink, clip);
+        }
+        Ok(())
+    }
+
+    /// The value of a code element: its field, or its literal with placeholders filled.
+    /// `Ok(None)` when the element is to be hidden (missing field, empty fallback);
+    /// `Err(Ok(text))` when a fallback text is to be drawn instead.
+    fn code_value(
+        &self,
+        field: Option<&String>,
+        literal: Option<&String>,
+        fallback: Option<&String>,
+        path: &str,
+    ) -> Result<Result<String, String>, RenderError> {
+        let missing = |f: String| match fallback {
+            Some(fb) => Ok(Err(fb.clone())),
+            None => Err(self.fail(path, BindFailure::Missing(f))),
+        };
+        match (field, literal) {
+            (Some(f), _) => match bind::format_field(self.product, f, None, 0).map_err(|e| self.fail(path, e))? {
+                Some(v) => Ok(Ok(v.trim().to_owned())),
+                None => missing(f.clone()),
+            },
+            (None, Some(lit)) => match bind::interpolate(lit, self.product) {
+                Ok(v) => Ok(Ok(v)),
+                Err(BindFailure::Missing(f)) => missing(f),
+                Err(other) => Err(self.fail(path, other)),
+            },
+            (None, None) => Ok(Ok(String::new())),
+        }
+    }
+
+    /// Draws `text` fitted into `bounds` with the bundled sans font (for code fallbacks).
+    fn plain_text(&mut self, text: &str, bounds: Rect, path: &str, clip: Rect) -> Result<(), RenderError> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        let chain = self.chain(&FontList::One("sans".to_owned()), path)?;
+        let size = (bounds.height().clamp(1, 16)) as u32;
+        let tb = TextBox {
+            bounds,
+            chain: &chain,
+            size,
+            min_size: size.min(8),
+            max_lines: 2,
+            line_spacing: 1.1,
+            align: HAlign::Center,
+            valign: VAlign::Middle,
+        };
+        let layout = text::layout(self.r.fonts(), &tb, text);
+        self.report_missing(path, &layout.missing);
+        text::draw_layout(&mut self.canvas, self.r.fonts(), &layout, Ink::Black, false, clip.intersect(bounds));
+        Ok(())
+    }
+
+    /// Applies a code element's `on_error` policy to a failure.
+    #[allow(clippy::too_many_arguments)]
+    fn code_failed(
+        &mut self,
+        on_error: OnError,
+        error_text: Option<&String>,
+        field: Option<&String>,
+        value: &str,
+        reason: String,
+        bounds: Rect,
+        path: &str,
+        clip: Rect,
+    ) -> Result<(), RenderError> {
+        match on_error {
+            OnError::Fail => Err(RenderError::Code {
+                template: self.template.name.clone(),
+                element: path.to_owned(),
+                field: field.cloned(),
+                value: value.to_owned(),
+                reason,
+            }),
+            OnError::Hide => {
+                self.warnings.push(Warning::CodeNotDrawn { element: path.to_owned(), value: value.to_owned(), reason });
+                Ok(())
+            }
+            OnError::Text => {
+                self.warnings.push(Warning::CodeNotDrawn { element: path.to_owned(), value: value.to_owned(), reason });
+                let shown = error_text.cloned().unwrap_or_else(|| value.to_owned());
+                self.plain_text(&shown, bounds, path, clip)
+            }
+        }
+    }
+
+    fn barcode(&mut self, b: &BarcodeElement, bounds: Rect, path: &str, clip: Rect) -> Result<(), RenderError> {
+        let value = match self.code_value(b.field.as_ref(), b.value.as_ref(), b.fallback.as_ref(), path)? {
+            Ok(v) => v,
+            Err(fallback) => return self.plain_text(&fallback, bounds, path, clip),
+        };
+        let fail = |me: &mut Self, reason: String| {
+            me.code_failed(b.on_error, b.error_text.as_ref(), b.field.as_ref(), &value, reason, bounds, path, clip)
+        };
+        let code = match codes::encode_linear(b.symbology, &value) {
+            Ok(c) => c,
+            Err(e) => return fail(self, e.0),
+        };
+        let total = code.quiet.0 + code.modules.len() as u32 + code.quiet.1;
+        let m = bounds.width() as u32 / total;
+        if m == 0 {
+            return fail(
+                self,
+                format!("needs {total} px of width at 1 px per module (quiet zones included); the box is {} px", bounds.width()),
+            );
+        }
+        let width = (total * m) as i32;
+        let x0 = match b.align {
+            HAlign::Left => bounds.x0,
+            HAlign::Center => bounds.x0 + (bounds.width() - width).div_euclid(2),
+            HAlign::Right => bounds.x1 - width,
+        };
+        let bars_x = x0 + (code.quiet.0 * m) as i32;
+        // Human-readable digits: the largest size at which every group fits its modules.
+        let chain = self.chain(&b.font, path)?;
+        let book = self.r.fonts();
+        let mut text_size = 0u32;
+        if b.human_readable {
+            let max = b.text_size.unwrap_or_else(|| (bounds.height() as u32 / 4).clamp(6, 8 * m + 4));
+            let mut missing = Vec::new();
+            for size in (6..=max.max(6)).rev() {
+                let fits = code.text.iter().all(|g| {
+                    let w = text::run(book, &chain, &g.text, size, &mut missing).width;
+                    w <= ((g.to - g.from) as u32 * m) as f32 + m as f32
+                });
+                if fits {
+                    text_size = size;
+                    break;
+                }
+            }
+            if text_size == 0 {
+                return fail(self, "the box is too narrow for the human-readable digits; widen it or set human_readable to false".to_owned());
+            }
+        }
+        let text_band = if text_size > 0 { text_size as i32 + 1 } else { 0 };
+        let bar_h = bounds.height() - text_band;
+        if bar_h < 8 {
+            return fail(self, format!("the box is {} px high: too low for bars of at least 8 px and the digits", bounds.height()));
+        }
+        let clip = clip.intersect(bounds);
+        self.canvas.fill_rect(Rect::new(x0, bounds.y0, width as u32, bounds.height() as u32), Ink::White, clip);
+        let guard_h = bar_h + text_band / 2;
+        for (i, (&bar, &guard)) in code.modules.iter().zip(&code.guards).enumerate() {
+            if bar {
+                let h = if guard && text_size > 0 { guard_h } else { bar_h };
+                self.canvas.fill_rect(Rect::new(bars_x + (i as u32 * m) as i32, bounds.y0, m, h as u32), Ink::Black, clip);
+            }
+        }
+        if text_size > 0 {
+            let mut missing = Vec::new();
+            for g in &code.text {
+                let line = text::run(book, &chain, &g.text, text_size, &mut missing);
+                let centre = bars_x * 2 + (g.from + g.to) * m as i32;
+                let x = (centre - line.width.round() as i32).div_euclid(2);
+                let baseline = bounds.y1 - (text_size as f32 * 0.22).round() as i32;
+                for gl in &line.glyphs {
+                    let gx = x + gl.x.round() as i32;
+                    text::draw_glyph(&mut self.canvas, book.face(gl.face), gl.id, text_size, (gx, baseline), Ink::Black, clip);
+                }
+            }
+            self.report_missing(path, &missing);
+        }
+        Ok(())
+    }
+
+    fn qrcode(&mut self, q: &QrElement, bounds: Rect, path: &str, clip: Rect) -> Result<(), RenderError> {
+        let value = match self.code_value(q.field.as_ref(), q.value.as_ref(), q.fallback.as_ref(), path)? {
+            Ok(v) => v,
+            Err(fallback) => return self.plain_text(&fallback, bounds, path, clip),
+        };
+        let fail = |me: &mut Self, reason: String| {
+            me.code_failed(q.on_error, q.error_text.as_ref(), q.field.as_ref(), &value, reason, bounds, path, clip)
+        };
+        let code = match codes::encode_qr(&value, q.ec_level) {
+            Ok(c) => c,
+            Err(e) => return fail(self, e.0),
+        };
+        let total = code.width + 2 * q.quiet_zone;
+        let side = bounds.width().min(bounds.height()) as u32;
+        let m = side / total;
+        let min_m = if q.allow_1px { 1 } else { 2 };
+        if m < min_m {
+            return fail(
+                self,
+                if m == 0 {
+                    format!("a {w}×{w}-module code with its quiet zone needs {total} px at 1 px per module; the box gives {side} px", w = code.width)
+                } else {
+                    format!("modules would be 1 px, which does not scan reliably: {} px are needed for 2 px modules (or set allow_1px)", total * 2)
+                },
+            );
+        }
+        if q.quiet_zone < 4 {
+            self.warnings.push(Warning::NarrowQuietZone { element: path.to_owned(), modules: q.quiet_zone });
+        }
+        let size = (total * m) as i32;
+        let x0 = bounds.x0 + (bounds.width() - size).div_euclid(2);
+        let y0 = bounds.y0 + (bounds.height() - size).div_euclid(2);
+        let clip = clip.intersect(bounds);
+        self.canvas.fill_rect(Rect::new(x0, y0, size as u32, size as u32), Ink::White, clip);
+        let origin = (q.quiet_zone * m) as i32;
+        for (i, &dark) in code.dark.iter().enumerate() {
+            if dark {
+                let (cx, cy) = (i as u32 % code.width, i as u32 / code.width);
+                self.canvas.fill_rect(
+                    Rect::new(x0 + origin + (cx * m) as i32, y0 + origin + (cy * m) as i32, m, m),
+                    Ink::Black,
+                    clip,
+                );
+            }
         }
         Ok(())
     }

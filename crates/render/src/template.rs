@@ -196,6 +196,10 @@ pub enum Element {
     Image(ImageElement),
     /// A box holding other elements, positioned relative to it and clipped to it.
     Group(GroupElement),
+    /// A linear barcode (EAN-13, EAN-8, UPC-A, Code 128, Code 39, ITF, ITF-14).
+    Barcode(BarcodeElement),
+    /// A QR code.
+    Qrcode(QrElement),
 }
 
 /// Horizontal alignment.
@@ -666,6 +670,152 @@ pub struct GroupElement {
     pub background: Option<Color>,
     /// The children, drawn in order.
     pub elements: Vec<Element>,
+}
+
+/// A linear barcode symbology.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Symbology {
+    /// EAN-13 (and JAN): 12 digits, or 13 with the check digit verified.
+    Ean13,
+    /// EAN-8: 7 digits, or 8 with the check digit verified.
+    Ean8,
+    /// UPC-A: 11 digits, or 12 with the check digit verified.
+    Upca,
+    /// Code 128 (sets B and C chosen automatically): printable ASCII.
+    Code128,
+    /// Code 39: A–Z, 0–9 and `- . $ / + %` and space.
+    Code39,
+    /// Interleaved 2 of 5: an even number of digits.
+    Itf,
+    /// ITF-14 (GTIN-14 on cartons): 13 digits, or 14 with the check digit verified.
+    Itf14,
+}
+
+/// What a code element does when its value cannot be encoded or does not fit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// The render fails with the field, value and reason (default).
+    #[default]
+    Fail,
+    /// The element is left out; the render result carries a warning.
+    Hide,
+    /// `error_text` (or the raw value) is drawn as text in the box; with a warning.
+    Text,
+}
+
+/// A linear barcode, black on white, with integer module widths and its quiet zones.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BarcodeElement {
+    /// A name for messages.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Draw only when this holds.
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// The box: bars, quiet zones and digits all stay inside it.
+    #[serde(rename = "box")]
+    pub bounds: BoxSpec,
+    /// The symbology.
+    pub symbology: Symbology,
+    /// The product field holding the value; exactly one of `field` and `value`.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// A literal value; exactly one of `field` and `value`.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// When the field is absent: an empty fallback hides the element, another text is
+    /// drawn as text; without one, a missing field is an error.
+    #[serde(default)]
+    pub fallback: Option<String>,
+    /// Draws the human-readable digits under the bars (default true).
+    #[serde(default = "yes")]
+    pub human_readable: bool,
+    /// Font of the digits (default `sans`).
+    #[serde(default = "sans")]
+    pub font: FontList,
+    /// Size of the digits in pixels; chosen to fit when absent.
+    #[serde(default)]
+    pub text_size: Option<u32>,
+    /// Horizontal placement of the code (with its quiet zones) in the box (default centre).
+    #[serde(default = "center")]
+    pub align: HAlign,
+    /// What to do when the value cannot be encoded or does not fit.
+    #[serde(default)]
+    pub on_error: OnError,
+    /// Text drawn with `on_error: text` (default: the value).
+    #[serde(default)]
+    pub error_text: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn center() -> HAlign {
+    HAlign::Center
+}
+
+/// QR error-correction level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum QrEcLevel {
+    /// About 7% of the code may be damaged.
+    L,
+    /// About 15% (default).
+    #[default]
+    M,
+    /// About 25%.
+    Q,
+    /// About 30%.
+    H,
+}
+
+/// A QR code, black on white, with whole-pixel modules and a quiet zone.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QrElement {
+    /// A name for messages.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Draw only when this holds.
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// The box; the code (with its quiet zone) is the largest square of whole-pixel modules
+    /// that fits, centred.
+    #[serde(rename = "box")]
+    pub bounds: BoxSpec,
+    /// The product field holding the data; exactly one of `field` and `value`.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// Literal data, in which `{field}` is replaced by the field's value (e.g. a URL with
+    /// the product id); exactly one of `field` and `value`.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// When the field is absent: an empty fallback hides the element, another text is
+    /// drawn as text; without one, a missing field is an error.
+    #[serde(default)]
+    pub fallback: Option<String>,
+    /// Error-correction level `L`, `M` (default), `Q` or `H`.
+    #[serde(default)]
+    pub ec_level: QrEcLevel,
+    /// Quiet zone in modules: 4 (default, the standard) or 2 (allowed, with a warning).
+    #[serde(default = "four")]
+    pub quiet_zone: u32,
+    /// Allows 1-pixel modules, which do not scan reliably; by default modules are at
+    /// least 2 pixels.
+    #[serde(default)]
+    pub allow_1px: bool,
+    /// What to do when the data cannot be encoded or does not fit.
+    #[serde(default)]
+    pub on_error: OnError,
+    /// Text drawn with `on_error: text` (default: the data).
+    #[serde(default)]
+    pub error_text: Option<String>,
+}
+
+fn four() -> u32 {
+    4
 }
 
 /// The JSON Schema of the template format, as pretty-printed JSON.
