@@ -44,5 +44,57 @@ fn bench_render(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_render);
+/// The raster time of the codes alone: a label holding only the sample template's barcode
+/// (EAN-13) or only its QR code, per model, at the sample templates' box sizes.
+fn bench_codes(c: &mut Criterion) {
+    let renderer = Renderer::bundled();
+    let product = Product::new()
+        .with("bar_code", "6958644000259")
+        .with("qr_code", "https://esl.example/p/tea-1107");
+    let barcodes = [
+        (Model::Sl121, 116),
+        (Model::Sl126, 128),
+        (Model::Sl142, 236),
+    ];
+    let mut group = c.benchmark_group("codes");
+    for (model, w) in barcodes {
+        let t = Template::from_json(
+            format!(
+                r#"{{"version": 1, "models": ["{}"], "elements": [{{"type": "barcode", "box": {{"x": 0, "y": 0, "w": {w}, "h": 50}}, "symbology": "ean13", "field": "bar_code"}}]}}"#,
+                model.name()
+            )
+            .as_bytes(),
+            "bench",
+            None,
+        )
+        .unwrap();
+        group.bench_function(format!("ean13/{}", model.name()), |b| {
+            b.iter(|| renderer.render(&t, &product, model).unwrap())
+        });
+    }
+    for (model, side, level) in [(Model::Sl126, 68, "L"), (Model::Sl142, 90, "M")] {
+        let t = Template::from_json(
+            format!(
+                r#"{{"version": 1, "models": ["{}"], "elements": [{{"type": "qrcode", "box": {{"x": 0, "y": 0, "w": {side}, "h": {side}}}, "field": "qr_code", "ec_level": "{level}"}}]}}"#,
+                model.name()
+            )
+            .as_bytes(),
+            "bench",
+            None,
+        )
+        .unwrap();
+        group.bench_function(format!("qr/{}", model.name()), |b| {
+            b.iter(|| renderer.render(&t, &product, model).unwrap())
+        });
+    }
+    // The empty label: what the codes' figures include besides the codes.
+    let empty =
+        Template::from_json(br#"{"version": 1, "models": ["SL142"]}"#, "bench", None).unwrap();
+    group.bench_function("empty/SL142", |b| {
+        b.iter(|| renderer.render(&empty, &product, Model::Sl142).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_render, bench_codes);
 criterion_main!(benches);

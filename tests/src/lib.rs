@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use esl_model::{Model, Product};
+use esl_model::Product;
 use esl_render::Template;
 
 /// The workspace root.
@@ -72,8 +72,3 @@ fn stem(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// The file-name form of a model: `sl126plus`.
-#[must_use]
-pub fn model_slug(m: Model) -> String {
-    m.name().to_ascii_lowercase().replace('+', "plus")
-}

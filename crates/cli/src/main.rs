@@ -59,6 +59,25 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         scale: u32,
     },
+    /// Golden-image snapshot tests: every template × fixture product × model, compared
+    /// pixel-exact with the references. Exits 0 only when every case matches.
+    Golden {
+        /// Folder of template JSON files.
+        #[arg(long)]
+        templates: PathBuf,
+        /// Folder of fixture product JSON files.
+        #[arg(long)]
+        fixtures: PathBuf,
+        /// Folder of reference PNGs, named `<template>__<fixture>__<model>.png`.
+        #[arg(long)]
+        golden: PathBuf,
+        /// Write new references for missing or changed cases (refused when CI is set).
+        #[arg(long)]
+        bless: bool,
+        /// Write the report as JSON here; diff pictures go beside it.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
     /// Print the JSON Schema of the template format.
     Schema,
     /// List the ESL models with their sizes, colours and platform codes.
@@ -99,6 +118,13 @@ fn run(command: Command) -> Result<()> {
         ),
         Command::Demo { out, scale } => demo(&out, scale),
         Command::Net(cmd) => net::run(cmd),
+        Command::Golden {
+            templates,
+            fixtures,
+            golden,
+            bless,
+            report,
+        } => golden_cmd(templates, fixtures, golden, bless, report),
         Command::Schema => {
             print!("{}", esl_render::json_schema());
             Ok(())
@@ -229,6 +255,45 @@ fn demo(out: &Path, scale: u32) -> Result<()> {
     );
     if failed > 0 {
         bail!("{failed} labels failed to render");
+    }
+    Ok(())
+}
+
+fn golden_cmd(
+    templates: PathBuf,
+    fixtures: PathBuf,
+    golden: PathBuf,
+    bless: bool,
+    report: Option<PathBuf>,
+) -> Result<()> {
+    use esl_render::golden::{Bless, Suite};
+    if bless && std::env::var_os("CI").is_some() {
+        anyhow::bail!(
+            "--bless is refused when CI is set: references are blessed by people, not by CI"
+        );
+    }
+    let diffs = match report.as_deref().and_then(Path::parent) {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        Some(_) => PathBuf::from("."),
+        None => golden.join("diffs"),
+    };
+    let suite = Suite::new(templates, fixtures, golden, diffs);
+    let result = suite
+        .run(
+            &Renderer::bundled(),
+            if bless { Bless::On } else { Bless::Off },
+        )
+        .map_err(anyhow::Error::msg)?;
+    for case in &result.cases {
+        println!("{}", case.line());
+    }
+    if let Some(path) = &report {
+        std::fs::write(path, result.to_json())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    println!("{}", result.summary());
+    if result.failed > 0 {
+        return Err(anyhow::anyhow!("{} golden cases failed", result.failed));
     }
     Ok(())
 }

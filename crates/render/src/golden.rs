@@ -1,15 +1,32 @@
-//! Golden-image comparison: a rendered label against a reference PNG, pixel-exact.
+//! Golden-image snapshot testing of label templates.
 //!
-//! References are compared by their *decoded* pixels, never by PNG bytes, so a change of
-//! encoder or compression does not count as a difference. On a mismatch a diff picture is
-//! written: reference | differing pixels (magenta on a faded reference) | actual.
+//! A *suite* is every template of a folder × every product JSON of a fixtures folder × every
+//! model the template serves. Each case is rendered and compared pixel-exact with the
+//! reference `<golden>/<template>__<fixture>__<model>.png`. References are compared by their
+//! *decoded* pixels, never by PNG bytes, so a change of encoder or compression does not count
+//! as a difference. On a mismatch a diff picture is written: reference | differing pixels
+//! (magenta on a faded reference) | actual.
+//!
+//! In a user's own `cargo test`, one line pins every label:
+//!
+//! ```no_run
+//! # #[cfg(feature = "embedded-fonts")]
+//! esl_render::golden::assert_suite("templates", "tests/fixtures", "tests/golden");
+//! ```
+//!
+//! `ESL_BLESS=1` writes new references instead (refused when `CI` is set).
 
 use std::path::{Path, PathBuf};
 
+use esl_model::{Model, Product};
+
+use crate::loader::Template;
 use crate::panel::PanelImage;
+use crate::render::Renderer;
 
 /// What checking one label against its reference found.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     /// Identical pixels.
     Match,
@@ -268,4 +285,267 @@ pub fn diff_picture(expected: &image::RgbImage, actual: &image::RgbImage) -> ima
         }
     }
     out
+}
+
+/// One case of a suite: a template, a fixture product and a model.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// `<template>__<fixture>__<model>`, e.g. `shelf-2.6__cola__sl126plus`.
+    pub name: String,
+    /// The template's file stem.
+    pub template_name: String,
+    /// The fixture's file stem.
+    pub fixture_name: String,
+    /// The model.
+    pub model: Model,
+    /// The loaded template.
+    pub template: std::sync::Arc<Template>,
+    /// The fixture product.
+    pub product: std::sync::Arc<Product>,
+}
+
+/// The result of one case, or of an input that could not be loaded.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CaseReport {
+    /// The case name (or the file that failed to load).
+    pub case: String,
+    /// The template's file stem.
+    pub template: String,
+    /// The fixture's file stem (empty for a template that failed to load).
+    pub fixture: String,
+    /// The model, when the case got that far.
+    pub model: Option<Model>,
+    /// What happened.
+    pub result: CaseResult,
+}
+
+/// What happened to one case.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CaseResult {
+    /// The label was rendered and compared (or blessed).
+    Compared {
+        /// The comparison.
+        outcome: Outcome,
+    },
+    /// The label could not be rendered, or an input could not be loaded.
+    Error {
+        /// The message.
+        message: String,
+    },
+}
+
+impl CaseReport {
+    /// Whether the case passed.
+    #[must_use]
+    pub fn passed(&self) -> bool {
+        matches!(&self.result, CaseResult::Compared { outcome } if outcome.passed())
+    }
+
+    /// One line for people: `ok <case>` or `FAIL <case>: <why>`.
+    #[must_use]
+    pub fn line(&self) -> String {
+        match &self.result {
+            CaseResult::Compared { outcome } if outcome.passed() => format!("ok   {}: {outcome}", self.case),
+            CaseResult::Compared { outcome } => format!("FAIL {}: {outcome}", self.case),
+            CaseResult::Error { message } => format!("FAIL {}: {message}", self.case),
+        }
+    }
+}
+
+/// The results of a suite.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Report {
+    /// Cases that passed.
+    pub passed: usize,
+    /// Cases that failed.
+    pub failed: usize,
+    /// Every case, in order.
+    pub cases: Vec<CaseReport>,
+}
+
+impl Report {
+    /// Adds a case result.
+    pub fn push(&mut self, case: CaseReport) {
+        if case.passed() {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+        }
+        self.cases.push(case);
+    }
+
+    /// The closing line: `N passed, M failed`.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        format!("{} passed, {} failed", self.passed, self.failed)
+    }
+
+    /// The report as pretty JSON.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        // Serialising plain data with string keys cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+}
+
+/// Where a suite's files are.
+#[derive(Clone, Debug)]
+pub struct Suite {
+    /// Folder of template JSON files (`*.schema.json` files are skipped).
+    pub templates: PathBuf,
+    /// Folder of fixture product JSON files.
+    pub fixtures: PathBuf,
+    /// Folder of reference PNGs.
+    pub golden: PathBuf,
+    /// Folder for `<case>.actual.png` and `<case>.diff.png` of failing cases.
+    pub diffs: PathBuf,
+}
+
+fn json_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read folder {}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| !p.to_string_lossy().ends_with(".schema.json"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// The file-name form of a model: `sl126plus`.
+#[must_use]
+pub fn model_slug(m: Model) -> String {
+    m.name().to_ascii_lowercase().replace('+', "plus")
+}
+
+impl Suite {
+    /// A suite whose diff pictures go to `diffs`.
+    pub fn new(templates: impl Into<PathBuf>, fixtures: impl Into<PathBuf>, golden: impl Into<PathBuf>, diffs: impl Into<PathBuf>) -> Suite {
+        Suite {
+            templates: templates.into(),
+            fixtures: fixtures.into(),
+            golden: golden.into(),
+            diffs: diffs.into(),
+        }
+    }
+
+    /// Loads every template and fixture and lists the cases, sorted by template, model and
+    /// fixture. Inputs that cannot be loaded come back as failed reports.
+    ///
+    /// # Errors
+    /// A message when a folder cannot be read.
+    pub fn cases(&self) -> Result<(Vec<Case>, Vec<CaseReport>), String> {
+        let mut broken = Vec::new();
+        let mut fixtures = Vec::new();
+        for path in json_files(&self.fixtures)? {
+            let loaded = std::fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| Product::from_json(&b).map_err(|e| e.to_string()));
+            match loaded {
+                Ok(p) => fixtures.push((stem(&path), std::sync::Arc::new(p))),
+                Err(message) => broken.push(CaseReport {
+                    case: path.display().to_string(),
+                    template: String::new(),
+                    fixture: stem(&path),
+                    model: None,
+                    result: CaseResult::Error { message: format!("fixture {}: {message}", path.display()) },
+                }),
+            }
+        }
+        let mut cases = Vec::new();
+        for path in json_files(&self.templates)? {
+            let template = match Template::load(&path) {
+                Ok(t) => std::sync::Arc::new(t),
+                Err(e) => {
+                    broken.push(CaseReport {
+                        case: path.display().to_string(),
+                        template: stem(&path),
+                        fixture: String::new(),
+                        model: None,
+                        result: CaseResult::Error { message: e.to_string() },
+                    });
+                    continue;
+                }
+            };
+            for model in template.models() {
+                for (fixture_name, product) in &fixtures {
+                    cases.push(Case {
+                        name: format!("{}__{fixture_name}__{}", stem(&path), model_slug(model)),
+                        template_name: stem(&path),
+                        fixture_name: fixture_name.clone(),
+                        model,
+                        template: template.clone(),
+                        product: product.clone(),
+                    });
+                }
+            }
+        }
+        Ok((cases, broken))
+    }
+
+    /// Renders and checks one case.
+    #[must_use]
+    pub fn run_case(&self, renderer: &Renderer, case: &Case, bless: Bless) -> CaseReport {
+        let result = match renderer.render(&case.template, &case.product, case.model) {
+            Err(e) => CaseResult::Error { message: e.to_string() },
+            Ok(label) => {
+                let reference = self.golden.join(format!("{}.png", case.name));
+                match check(&reference, &label.image, bless, &self.diffs) {
+                    Ok(outcome) => CaseResult::Compared { outcome },
+                    Err(e) => CaseResult::Error { message: e.to_string() },
+                }
+            }
+        };
+        CaseReport {
+            case: case.name.clone(),
+            template: case.template_name.clone(),
+            fixture: case.fixture_name.clone(),
+            model: Some(case.model),
+            result,
+        }
+    }
+
+    /// Runs every case.
+    ///
+    /// # Errors
+    /// A message when a folder cannot be read.
+    pub fn run(&self, renderer: &Renderer, bless: Bless) -> Result<Report, String> {
+        let (cases, broken) = self.cases()?;
+        let mut report = Report::default();
+        for b in broken {
+            report.push(b);
+        }
+        for case in &cases {
+            report.push(self.run_case(renderer, case, bless));
+        }
+        Ok(report)
+    }
+}
+
+/// Runs a suite with the bundled fonts and panics with every failing case when one fails:
+/// one line in a user's `cargo test`. Diff pictures go to `target/golden-diffs`. Blessing
+/// follows `ESL_BLESS` (see [`Bless::from_env`]).
+///
+/// # Panics
+/// When a case fails, a folder cannot be read, or blessing is asked for under CI.
+#[cfg(feature = "embedded-fonts")]
+pub fn assert_suite(templates: impl AsRef<Path>, fixtures: impl AsRef<Path>, golden: impl AsRef<Path>) {
+    let bless = match Bless::from_env() {
+        Ok(b) => b,
+        Err(message) => panic!("{message}"),
+    };
+    let suite = Suite::new(templates.as_ref(), fixtures.as_ref(), golden.as_ref(), "target/golden-diffs");
+    let report = match suite.run(&Renderer::bundled(), bless) {
+        Ok(r) => r,
+        Err(message) => panic!("{message}"),
+    };
+    if report.failed > 0 {
+        let lines: Vec<String> = report.cases.iter().filter(|c| !c.passed()).map(CaseReport::line).collect();
+        panic!("golden images: {}\n{}", report.summary(), lines.join("\n"));
+    }
 }
