@@ -36,10 +36,17 @@ fn main() {
         .collect();
     for case in cases {
         let (suite, renderer) = (suite.clone(), renderer.clone());
-        trials.push(Trial::test(case.name.clone(), move || -> Result<(), Failed> {
-            let report = suite.run_case(&renderer, &case, bless);
-            if report.passed() { Ok(()) } else { Err(report.line().into()) }
-        }));
+        trials.push(Trial::test(
+            case.name.clone(),
+            move || -> Result<(), Failed> {
+                let report = suite.run_case(&renderer, &case, bless);
+                if report.passed() {
+                    Ok(())
+                } else {
+                    Err(report.line().into())
+                }
+            },
+        ));
     }
     libtest_mimic::run(&args, trials).exit();
 }

@@ -76,7 +76,11 @@ fn the_promotion_shows_red_on_bwr_and_none_on_bw() {
 
 /// Decodes one symbology from a whole label at native resolution.
 fn decode(img: &esl_render::PanelImage, format: rxing::BarcodeFormat) -> Option<String> {
-    let luma: Vec<u8> = img.indices().iter().map(|&i| if i == 0 { 255 } else { 0 }).collect();
+    let luma: Vec<u8> = img
+        .indices()
+        .iter()
+        .map(|&i| if i == 0 { 255 } else { 0 })
+        .collect();
     rxing::helpers::detect_in_luma(luma, img.width(), img.height(), Some(format))
         .ok()
         .map(|r| r.getText().to_owned())
@@ -92,13 +96,21 @@ fn every_sample_barcode_and_qr_code_scans() {
                 let label = renderer.render(&t, &p, model).unwrap();
                 if let Some(code) = p.text("bar_code").unwrap() {
                     let got = decode(&label.image, rxing::BarcodeFormat::EAN_13);
-                    assert_eq!(got.as_deref(), Some(code.as_str()), "EAN-13 on {tname} × {pname} × {model}");
+                    assert_eq!(
+                        got.as_deref(),
+                        Some(code.as_str()),
+                        "EAN-13 on {tname} × {pname} × {model}"
+                    );
                     scanned.0 += 1;
                 }
                 let places_qr = t.fields_read().contains("qr_code");
                 if let Some(url) = p.text("qr_code").unwrap().filter(|_| places_qr) {
                     let got = decode(&label.image, rxing::BarcodeFormat::QR_CODE);
-                    assert_eq!(got.as_deref(), Some(url.as_str()), "QR on {tname} × {pname} × {model}");
+                    assert_eq!(
+                        got.as_deref(),
+                        Some(url.as_str()),
+                        "QR on {tname} × {pname} × {model}"
+                    );
                     scanned.1 += 1;
                 }
             }

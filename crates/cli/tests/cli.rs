@@ -97,36 +97,71 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 fn golden_fails_on_a_changed_fixture_then_blessing_passes() {
     let dir = std::env::temp_dir().join(format!("esl-golden-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let (templates, fixtures, golden) = (dir.join("templates"), dir.join("fixtures"), dir.join("golden"));
+    let (templates, fixtures, golden) = (
+        dir.join("templates"),
+        dir.join("fixtures"),
+        dir.join("golden"),
+    );
     std::fs::create_dir_all(&templates).unwrap();
-    std::fs::copy(root().join("templates/shelf-2.13.json"), templates.join("shelf-2.13.json")).unwrap();
+    std::fs::copy(
+        root().join("templates/shelf-2.13.json"),
+        templates.join("shelf-2.13.json"),
+    )
+    .unwrap();
     copy_dir(&root().join("templates/products"), &fixtures);
     let run = |extra: &[&str]| {
         let mut cmd = esl();
-        cmd.arg("golden").arg("--templates").arg(&templates).arg("--fixtures").arg(&fixtures).arg("--golden").arg(&golden);
+        cmd.arg("golden")
+            .arg("--templates")
+            .arg(&templates)
+            .arg("--fixtures")
+            .arg(&fixtures)
+            .arg("--golden")
+            .arg(&golden);
         cmd.args(extra).env_remove("CI");
         let o = cmd.output().unwrap();
-        (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned())
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
     };
     // No references yet: every case fails, naming the missing file.
     let (ok, out) = run(&[]);
-    assert!(!ok && out.contains("no reference at") && out.trim_end().ends_with("0 passed, 5 failed"), "{out}");
+    assert!(
+        !ok && out.contains("no reference at") && out.trim_end().ends_with("0 passed, 5 failed"),
+        "{out}"
+    );
     let (ok, out) = run(&["--bless"]);
-    assert!(ok && out.trim_end().ends_with("5 passed, 0 failed"), "{out}");
+    assert!(
+        ok && out.trim_end().ends_with("5 passed, 0 failed"),
+        "{out}"
+    );
     let (ok, out) = run(&[]);
-    assert!(ok && out.trim_end().ends_with("5 passed, 0 failed"), "{out}");
+    assert!(
+        ok && out.trim_end().ends_with("5 passed, 0 failed"),
+        "{out}"
+    );
     // A price change fails its case and writes a diff picture beside the report.
     let cola = fixtures.join("cola.json");
-    let changed = std::fs::read_to_string(&cola).unwrap().replace("\"3.2\"", "\"3.9\"");
+    let changed = std::fs::read_to_string(&cola)
+        .unwrap()
+        .replace("\"3.2\"", "\"3.9\"");
     std::fs::write(&cola, changed).unwrap();
     let report = dir.join("report/golden.json");
     std::fs::create_dir_all(report.parent().unwrap()).unwrap();
     let (ok, out) = run(&["--report", report.to_str().unwrap()]);
-    assert!(!ok && out.trim_end().ends_with("4 passed, 1 failed"), "{out}");
-    assert!(out.contains("FAIL shelf-2.13__cola__sl121") && out.contains("pixels differ"), "{out}");
+    assert!(
+        !ok && out.trim_end().ends_with("4 passed, 1 failed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("FAIL shelf-2.13__cola__sl121") && out.contains("pixels differ"),
+        "{out}"
+    );
     let diff = image::open(dir.join("report/shelf-2.13__cola__sl121.diff.png")).unwrap();
     assert_eq!(diff.width(), 212 * 3 + 8);
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["failed"], 1);
     assert_eq!(json["cases"][0]["result"]["outcome"]["status"], "differs");
     // Blessing accepts the change.

@@ -127,19 +127,56 @@ pub(crate) fn encode_linear(sym: Symbology, value: &str) -> Result<Linear, CodeE
             let text = if sym == Symbology::Upca {
                 // UPC-A: number system and check digit small outside, 5 + 5 under the halves.
                 vec![
-                    TextGroup { text: to_string(&d[1..2]), from: -8, to: -1 },
-                    TextGroup { text: to_string(&d[2..7]), from: 10, to: 45 },
-                    TextGroup { text: to_string(&d[7..12]), from: 50, to: 85 },
-                    TextGroup { text: to_string(&d[12..13]), from: 96, to: 103 },
+                    TextGroup {
+                        text: to_string(&d[1..2]),
+                        from: -8,
+                        to: -1,
+                    },
+                    TextGroup {
+                        text: to_string(&d[2..7]),
+                        from: 10,
+                        to: 45,
+                    },
+                    TextGroup {
+                        text: to_string(&d[7..12]),
+                        from: 50,
+                        to: 85,
+                    },
+                    TextGroup {
+                        text: to_string(&d[12..13]),
+                        from: 96,
+                        to: 103,
+                    },
                 ]
             } else {
                 vec![
-                    TextGroup { text: to_string(&d[0..1]), from: -8, to: -1 },
-                    TextGroup { text: to_string(&d[1..7]), from: 3, to: 45 },
-                    TextGroup { text: to_string(&d[7..13]), from: 50, to: 92 },
+                    TextGroup {
+                        text: to_string(&d[0..1]),
+                        from: -8,
+                        to: -1,
+                    },
+                    TextGroup {
+                        text: to_string(&d[1..7]),
+                        from: 3,
+                        to: 45,
+                    },
+                    TextGroup {
+                        text: to_string(&d[7..13]),
+                        from: 50,
+                        to: 92,
+                    },
                 ]
             };
-            Linear { modules, guards, quiet: if sym == Symbology::Upca { (9, 9) } else { (11, 7) }, text }
+            Linear {
+                modules,
+                guards,
+                quiet: if sym == Symbology::Upca {
+                    (9, 9)
+                } else {
+                    (11, 7)
+                },
+                text,
+            }
         }
         Symbology::Ean8 => {
             let d = gs1_complete(value, 8, "EAN-8")?;
@@ -150,8 +187,16 @@ pub(crate) fn encode_linear(sym: Symbology, value: &str) -> Result<Linear, CodeE
                 modules,
                 quiet: (7, 7),
                 text: vec![
-                    TextGroup { text: to_string(&d[0..4]), from: 3, to: 31 },
-                    TextGroup { text: to_string(&d[4..8]), from: 36, to: 64 },
+                    TextGroup {
+                        text: to_string(&d[0..4]),
+                        from: 3,
+                        to: 31,
+                    },
+                    TextGroup {
+                        text: to_string(&d[4..8]),
+                        from: 36,
+                        to: 64,
+                    },
                 ],
             }
         }
@@ -160,7 +205,9 @@ pub(crate) fn encode_linear(sym: Symbology, value: &str) -> Result<Linear, CodeE
                 return Err(CodeError("an empty value cannot be encoded".to_owned()));
             }
             if let Some(c) = value.chars().find(|c| !(' '..='~').contains(c)) {
-                return Err(CodeError(format!("{c:?} is not printable ASCII, which Code 128 encodes")));
+                return Err(CodeError(format!(
+                    "{c:?} is not printable ASCII, which Code 128 encodes"
+                )));
             }
             // Character set C packs digit pairs; B covers printable ASCII.
             let all_digits = value.bytes().all(|b| b.is_ascii_digit());
@@ -171,11 +218,18 @@ pub(crate) fn encode_linear(sym: Symbology, value: &str) -> Result<Linear, CodeE
             };
             let modules = bits(Code128::new(data).map_err(lib)?.encode());
             let n = modules.len();
-            Linear { guards: vec![false; n], text: plain(value, n), modules, quiet: (10, 10) }
+            Linear {
+                guards: vec![false; n],
+                text: plain(value, n),
+                modules,
+                quiet: (10, 10),
+            }
         }
         Symbology::Code39 => {
             let upper = value.to_owned();
-            if let Some(c) = upper.chars().find(|c| !matches!(c, 'A'..='Z' | '0'..='9' | '-' | '.' | ' ' | '$' | '/' | '+' | '%')) {
+            if let Some(c) = upper.chars().find(
+                |c| !matches!(c, 'A'..='Z' | '0'..='9' | '-' | '.' | ' ' | '$' | '/' | '+' | '%'),
+            ) {
                 return Err(CodeError(format!(
                     "{c:?} cannot be encoded: Code 39 takes A–Z, 0–9 and - . space $ / + %"
                 )));
@@ -185,7 +239,12 @@ pub(crate) fn encode_linear(sym: Symbology, value: &str) -> Result<Linear, CodeE
             }
             let modules = bits(Code39::new(&upper).map_err(lib)?.encode());
             let n = modules.len();
-            Linear { guards: vec![false; n], text: plain(&format!("*{upper}*"), n), modules, quiet: (10, 10) }
+            Linear {
+                guards: vec![false; n],
+                text: plain(&format!("*{upper}*"), n),
+                modules,
+                quiet: (10, 10),
+            }
         }
         Symbology::Itf | Symbology::Itf14 => {
             let d = if sym == Symbology::Itf14 {
@@ -202,7 +261,12 @@ pub(crate) fn encode_linear(sym: Symbology, value: &str) -> Result<Linear, CodeE
             };
             let modules = bits(TF::interleaved(to_string(&d)).map_err(lib)?.encode());
             let n = modules.len();
-            Linear { guards: vec![false; n], text: plain(&to_string(&d), n), modules, quiet: (10, 10) }
+            Linear {
+                guards: vec![false; n],
+                text: plain(&to_string(&d), n),
+                modules,
+                quiet: (10, 10),
+            }
         }
     })
 }
@@ -224,8 +288,12 @@ pub(crate) fn encode_qr(value: &str, level: QrEcLevel) -> Result<Qr, CodeError> 
         QrEcLevel::Q => EcLevel::Q,
         QrEcLevel::H => EcLevel::H,
     };
-    let code = QrCode::with_error_correction_level(value.as_bytes(), ec)
-        .map_err(|e| CodeError(format!("cannot encode {} bytes as a QR code: {e}", value.len())))?;
+    let code = QrCode::with_error_correction_level(value.as_bytes(), ec).map_err(|e| {
+        CodeError(format!(
+            "cannot encode {} bytes as a QR code: {e}",
+            value.len()
+        ))
+    })?;
     let width = code.width() as u32;
     let dark = code
         .to_colors()
@@ -244,11 +312,29 @@ mod tests {
         // The seed's cola: 695864400025 + 9.
         assert_eq!(gs1_check_digit(&digits_of("695864400025").unwrap()), 9);
         assert!(encode_linear(Symbology::Ean13, "6958644000259").is_ok());
-        let e = encode_linear(Symbology::Ean13, "6958644000258").unwrap_err().0;
+        let e = encode_linear(Symbology::Ean13, "6958644000258")
+            .unwrap_err()
+            .0;
         assert!(e.contains("check digit 8") && e.contains("needs 9"), "{e}");
-        assert_eq!(encode_linear(Symbology::Ean13, "695864400025").unwrap().text[2].text, "000259");
-        assert!(encode_linear(Symbology::Ean13, "69586440002").unwrap_err().0.contains("has 11"));
-        assert!(encode_linear(Symbology::Ean13, "69586440002x").unwrap_err().0.contains("'x'"));
+        assert_eq!(
+            encode_linear(Symbology::Ean13, "695864400025")
+                .unwrap()
+                .text[2]
+                .text,
+            "000259"
+        );
+        assert!(
+            encode_linear(Symbology::Ean13, "69586440002")
+                .unwrap_err()
+                .0
+                .contains("has 11")
+        );
+        assert!(
+            encode_linear(Symbology::Ean13, "69586440002x")
+                .unwrap_err()
+                .0
+                .contains("'x'")
+        );
         assert!(encode_linear(Symbology::Upca, "03600029145").is_ok()); // 036000291452
         assert!(encode_linear(Symbology::Upca, "036000291453").is_err());
         assert!(encode_linear(Symbology::Ean8, "9638507").is_ok()); // 96385074
@@ -263,8 +349,20 @@ mod tests {
         let e = encode_linear(Symbology::Ean13, "6958644000259").unwrap();
         assert_eq!(e.modules.len(), 95);
         assert_eq!(e.guards.iter().filter(|&&g| g).count(), 11);
-        assert_eq!(encode_linear(Symbology::Ean8, "96385074").unwrap().modules.len(), 67);
+        assert_eq!(
+            encode_linear(Symbology::Ean8, "96385074")
+                .unwrap()
+                .modules
+                .len(),
+            67
+        );
         // Code 128 C packs "123456" into 3 symbols: start + 3 + check + stop = 6×11 + 2.
-        assert_eq!(encode_linear(Symbology::Code128, "123456").unwrap().modules.len(), 68);
+        assert_eq!(
+            encode_linear(Symbology::Code128, "123456")
+                .unwrap()
+                .modules
+                .len(),
+            68
+        );
     }
 }

@@ -178,7 +178,9 @@ pub enum Warning {
         reason: String,
     },
     /// A QR code with a quiet zone narrower than the standard 4 modules.
-    #[error("{element}: QR quiet zone of {modules} modules is below the standard 4; some scanners may fail")]
+    #[error(
+        "{element}: QR quiet zone of {modules} modules is below the standard 4; some scanners may fail"
+    )]
     NarrowQuietZone {
         /// JSON path of the element.
         element: String,

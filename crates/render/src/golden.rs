@@ -346,7 +346,9 @@ impl CaseReport {
     #[must_use]
     pub fn line(&self) -> String {
         match &self.result {
-            CaseResult::Compared { outcome } if outcome.passed() => format!("ok   {}: {outcome}", self.case),
+            CaseResult::Compared { outcome } if outcome.passed() => {
+                format!("ok   {}: {outcome}", self.case)
+            }
             CaseResult::Compared { outcome } => format!("FAIL {}: {outcome}", self.case),
             CaseResult::Error { message } => format!("FAIL {}: {message}", self.case),
         }
@@ -403,7 +405,8 @@ pub struct Suite {
 }
 
 fn json_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read folder {}: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read folder {}: {e}", dir.display()))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
@@ -414,7 +417,9 @@ fn json_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 fn stem(p: &Path) -> String {
-    p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// The file-name form of a model: `sl126plus`.
@@ -425,7 +430,12 @@ pub fn model_slug(m: Model) -> String {
 
 impl Suite {
     /// A suite whose diff pictures go to `diffs`.
-    pub fn new(templates: impl Into<PathBuf>, fixtures: impl Into<PathBuf>, golden: impl Into<PathBuf>, diffs: impl Into<PathBuf>) -> Suite {
+    pub fn new(
+        templates: impl Into<PathBuf>,
+        fixtures: impl Into<PathBuf>,
+        golden: impl Into<PathBuf>,
+        diffs: impl Into<PathBuf>,
+    ) -> Suite {
         Suite {
             templates: templates.into(),
             fixtures: fixtures.into(),
@@ -453,7 +463,9 @@ impl Suite {
                     template: String::new(),
                     fixture: stem(&path),
                     model: None,
-                    result: CaseResult::Error { message: format!("fixture {}: {message}", path.display()) },
+                    result: CaseResult::Error {
+                        message: format!("fixture {}: {message}", path.display()),
+                    },
                 }),
             }
         }
@@ -467,7 +479,9 @@ impl Suite {
                         template: stem(&path),
                         fixture: String::new(),
                         model: None,
-                        result: CaseResult::Error { message: e.to_string() },
+                        result: CaseResult::Error {
+                            message: e.to_string(),
+                        },
                     });
                     continue;
                 }
@@ -492,12 +506,16 @@ impl Suite {
     #[must_use]
     pub fn run_case(&self, renderer: &Renderer, case: &Case, bless: Bless) -> CaseReport {
         let result = match renderer.render(&case.template, &case.product, case.model) {
-            Err(e) => CaseResult::Error { message: e.to_string() },
+            Err(e) => CaseResult::Error {
+                message: e.to_string(),
+            },
             Ok(label) => {
                 let reference = self.golden.join(format!("{}.png", case.name));
                 match check(&reference, &label.image, bless, &self.diffs) {
                     Ok(outcome) => CaseResult::Compared { outcome },
-                    Err(e) => CaseResult::Error { message: e.to_string() },
+                    Err(e) => CaseResult::Error {
+                        message: e.to_string(),
+                    },
                 }
             }
         };
@@ -534,18 +552,32 @@ impl Suite {
 /// # Panics
 /// When a case fails, a folder cannot be read, or blessing is asked for under CI.
 #[cfg(feature = "embedded-fonts")]
-pub fn assert_suite(templates: impl AsRef<Path>, fixtures: impl AsRef<Path>, golden: impl AsRef<Path>) {
+pub fn assert_suite(
+    templates: impl AsRef<Path>,
+    fixtures: impl AsRef<Path>,
+    golden: impl AsRef<Path>,
+) {
     let bless = match Bless::from_env() {
         Ok(b) => b,
         Err(message) => panic!("{message}"),
     };
-    let suite = Suite::new(templates.as_ref(), fixtures.as_ref(), golden.as_ref(), "target/golden-diffs");
+    let suite = Suite::new(
+        templates.as_ref(),
+        fixtures.as_ref(),
+        golden.as_ref(),
+        "target/golden-diffs",
+    );
     let report = match suite.run(&Renderer::bundled(), bless) {
         Ok(r) => r,
         Err(message) => panic!("{message}"),
     };
     if report.failed > 0 {
-        let lines: Vec<String> = report.cases.iter().filter(|c| !c.passed()).map(CaseReport::line).collect();
+        let lines: Vec<String> = report
+            .cases
+            .iter()
+            .filter(|c| !c.passed())
+            .map(CaseReport::line)
+            .collect();
         panic!("golden images: {}\n{}", report.summary(), lines.join("\n"));
     }
 }

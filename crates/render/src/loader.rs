@@ -218,7 +218,11 @@ fn collect_condition(c: &Condition, out: &mut std::collections::BTreeSet<String>
     }
 }
 
-fn code_fields(field: Option<&String>, value: Option<&String>, out: &mut std::collections::BTreeSet<String>) {
+fn code_fields(
+    field: Option<&String>,
+    value: Option<&String>,
+    out: &mut std::collections::BTreeSet<String>,
+) {
     if let Some(f) = field {
         out.insert(f.clone());
     }
@@ -457,7 +461,10 @@ impl Validator<'_> {
                 Element::Barcode(b) => {
                     self.check_box(&p, b.bounds.w, b.bounds.h)?;
                     if b.field.is_some() == b.value.is_some() {
-                        return Err(self.invalid(&p, "a barcode needs exactly one of `field` and `value`".into()));
+                        return Err(self.invalid(
+                            &p,
+                            "a barcode needs exactly one of `field` and `value`".into(),
+                        ));
                     }
                     if let Some(s) = b.text_size {
                         self.check_size(&p, s, None)?;
@@ -469,10 +476,16 @@ impl Validator<'_> {
                 Element::Qrcode(q) => {
                     self.check_box(&p, q.bounds.w, q.bounds.h)?;
                     if q.field.is_some() == q.value.is_some() {
-                        return Err(self.invalid(&p, "a QR code needs exactly one of `field` and `value`".into()));
+                        return Err(self.invalid(
+                            &p,
+                            "a QR code needs exactly one of `field` and `value`".into(),
+                        ));
                     }
                     if !matches!(q.quiet_zone, 2 | 4) {
-                        return Err(self.invalid(&format!("{p}.quiet_zone"), format!("quiet zone {} modules: use 4 (standard) or 2", q.quiet_zone)));
+                        return Err(self.invalid(
+                            &format!("{p}.quiet_zone"),
+                            format!("quiet zone {} modules: use 4 (standard) or 2", q.quiet_zone),
+                        ));
                     }
                     if let Some(c) = &q.when {
                         self.check_condition(&format!("{p}.when"), c)?;

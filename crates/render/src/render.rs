@@ -5,15 +5,15 @@ use std::sync::Arc;
 use esl_model::{Ink, Model, Product};
 
 use crate::bind::{self, BindFailure};
+use crate::codes;
 use crate::error::{RenderError, Warning};
 use crate::fonts::FontBook;
 use crate::loader::Template;
 use crate::panel::PanelImage;
 use crate::raster::{Canvas, Rect};
-use crate::codes;
 use crate::template::{
-    BarcodeElement, Condition, Element, OnError, QrElement, FontList, HAlign, ImageElement, PriceElement, SmallPosition, TextElement,
-    VAlign,
+    BarcodeElement, Condition, Element, FontList, HAlign, ImageElement, OnError, PriceElement,
+    QrElement, SmallPosition, TextElement, VAlign,
 };
 use crate::text::{self, Chain, TextBox};
 
@@ -536,7 +536,9 @@ impl Ctx<'_> {
             None => Err(self.fail(path, BindFailure::Missing(f))),
         };
         match (field, literal) {
-            (Some(f), _) => match bind::format_field(self.product, f, None, 0).map_err(|e| self.fail(path, e))? {
+            (Some(f), _) => match bind::format_field(self.product, f, None, 0)
+                .map_err(|e| self.fail(path, e))?
+            {
                 Some(v) => Ok(Ok(v.trim().to_owned())),
                 None => missing(f.clone()),
             },
@@ -550,7 +552,13 @@ impl Ctx<'_> {
     }
 
     /// Draws `text` fitted into `bounds` with the bundled sans font (for code fallbacks).
-    fn plain_text(&mut self, text: &str, bounds: Rect, path: &str, clip: Rect) -> Result<(), RenderError> {
+    fn plain_text(
+        &mut self,
+        text: &str,
+        bounds: Rect,
+        path: &str,
+        clip: Rect,
+    ) -> Result<(), RenderError> {
         if text.is_empty() {
             return Ok(());
         }
@@ -568,7 +576,14 @@ impl Ctx<'_> {
         };
         let layout = text::layout(self.r.fonts(), &tb, text);
         self.report_missing(path, &layout.missing);
-        text::draw_layout(&mut self.canvas, self.r.fonts(), &layout, Ink::Black, false, clip.intersect(bounds));
+        text::draw_layout(
+            &mut self.canvas,
+            self.r.fonts(),
+            &layout,
+            Ink::Black,
+            false,
+            clip.intersect(bounds),
+        );
         Ok(())
     }
 
@@ -594,24 +609,52 @@ impl Ctx<'_> {
                 reason,
             }),
             OnError::Hide => {
-                self.warnings.push(Warning::CodeNotDrawn { element: path.to_owned(), value: value.to_owned(), reason });
+                self.warnings.push(Warning::CodeNotDrawn {
+                    element: path.to_owned(),
+                    value: value.to_owned(),
+                    reason,
+                });
                 Ok(())
             }
             OnError::Text => {
-                self.warnings.push(Warning::CodeNotDrawn { element: path.to_owned(), value: value.to_owned(), reason });
+                self.warnings.push(Warning::CodeNotDrawn {
+                    element: path.to_owned(),
+                    value: value.to_owned(),
+                    reason,
+                });
                 let shown = error_text.cloned().unwrap_or_else(|| value.to_owned());
                 self.plain_text(&shown, bounds, path, clip)
             }
         }
     }
 
-    fn barcode(&mut self, b: &BarcodeElement, bounds: Rect, path: &str, clip: Rect) -> Result<(), RenderError> {
-        let value = match self.code_value(b.field.as_ref(), b.value.as_ref(), b.fallback.as_ref(), path)? {
+    fn barcode(
+        &mut self,
+        b: &BarcodeElement,
+        bounds: Rect,
+        path: &str,
+        clip: Rect,
+    ) -> Result<(), RenderError> {
+        let value = match self.code_value(
+            b.field.as_ref(),
+            b.value.as_ref(),
+            b.fallback.as_ref(),
+            path,
+        )? {
             Ok(v) => v,
             Err(fallback) => return self.plain_text(&fallback, bounds, path, clip),
         };
         let fail = |me: &mut Self, reason: String| {
-            me.code_failed(b.on_error, b.error_text.as_ref(), b.field.as_ref(), &value, reason, bounds, path, clip)
+            me.code_failed(
+                b.on_error,
+                b.error_text.as_ref(),
+                b.field.as_ref(),
+                &value,
+                reason,
+                bounds,
+                path,
+                clip,
+            )
         };
         let code = match codes::encode_linear(b.symbology, &value) {
             Ok(c) => c,
@@ -622,7 +665,10 @@ impl Ctx<'_> {
         if m == 0 {
             return fail(
                 self,
-                format!("needs {total} px of width at 1 px per module (quiet zones included); the box is {} px", bounds.width()),
+                format!(
+                    "needs {total} px of width at 1 px per module (quiet zones included); the box is {} px",
+                    bounds.width()
+                ),
             );
         }
         let width = (total * m) as i32;
@@ -637,7 +683,9 @@ impl Ctx<'_> {
         let book = self.r.fonts();
         let mut text_size = 0u32;
         if b.human_readable {
-            let max = b.text_size.unwrap_or_else(|| (bounds.height() as u32 / 4).clamp(6, 8 * m + 4));
+            let max = b
+                .text_size
+                .unwrap_or_else(|| (bounds.height() as u32 / 4).clamp(6, 8 * m + 4));
             let mut missing = Vec::new();
             for size in (6..=max.max(6)).rev() {
                 let fits = code.text.iter().all(|g| {
@@ -653,18 +701,40 @@ impl Ctx<'_> {
                 return fail(self, "the box is too narrow for the human-readable digits; widen it or set human_readable to false".to_owned());
             }
         }
-        let text_band = if text_size > 0 { text_size as i32 + 1 } else { 0 };
+        let text_band = if text_size > 0 {
+            text_size as i32 + 1
+        } else {
+            0
+        };
         let bar_h = bounds.height() - text_band;
         if bar_h < 8 {
-            return fail(self, format!("the box is {} px high: too low for bars of at least 8 px and the digits", bounds.height()));
+            return fail(
+                self,
+                format!(
+                    "the box is {} px high: too low for bars of at least 8 px and the digits",
+                    bounds.height()
+                ),
+            );
         }
         let clip = clip.intersect(bounds);
-        self.canvas.fill_rect(Rect::new(x0, bounds.y0, width as u32, bounds.height() as u32), Ink::White, clip);
+        self.canvas.fill_rect(
+            Rect::new(x0, bounds.y0, width as u32, bounds.height() as u32),
+            Ink::White,
+            clip,
+        );
         let guard_h = bar_h + text_band / 2;
         for (i, (&bar, &guard)) in code.modules.iter().zip(&code.guards).enumerate() {
             if bar {
-                let h = if guard && text_size > 0 { guard_h } else { bar_h };
-                self.canvas.fill_rect(Rect::new(bars_x + (i as u32 * m) as i32, bounds.y0, m, h as u32), Ink::Black, clip);
+                let h = if guard && text_size > 0 {
+                    guard_h
+                } else {
+                    bar_h
+                };
+                self.canvas.fill_rect(
+                    Rect::new(bars_x + (i as u32 * m) as i32, bounds.y0, m, h as u32),
+                    Ink::Black,
+                    clip,
+                );
             }
         }
         if text_size > 0 {
@@ -676,7 +746,15 @@ impl Ctx<'_> {
                 let baseline = bounds.y1 - (text_size as f32 * 0.22).round() as i32;
                 for gl in &line.glyphs {
                     let gx = x + gl.x.round() as i32;
-                    text::draw_glyph(&mut self.canvas, book.face(gl.face), gl.id, text_size, (gx, baseline), Ink::Black, clip);
+                    text::draw_glyph(
+                        &mut self.canvas,
+                        book.face(gl.face),
+                        gl.id,
+                        text_size,
+                        (gx, baseline),
+                        Ink::Black,
+                        clip,
+                    );
                 }
             }
             self.report_missing(path, &missing);
@@ -684,13 +762,33 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn qrcode(&mut self, q: &QrElement, bounds: Rect, path: &str, clip: Rect) -> Result<(), RenderError> {
-        let value = match self.code_value(q.field.as_ref(), q.value.as_ref(), q.fallback.as_ref(), path)? {
+    fn qrcode(
+        &mut self,
+        q: &QrElement,
+        bounds: Rect,
+        path: &str,
+        clip: Rect,
+    ) -> Result<(), RenderError> {
+        let value = match self.code_value(
+            q.field.as_ref(),
+            q.value.as_ref(),
+            q.fallback.as_ref(),
+            path,
+        )? {
             Ok(v) => v,
             Err(fallback) => return self.plain_text(&fallback, bounds, path, clip),
         };
         let fail = |me: &mut Self, reason: String| {
-            me.code_failed(q.on_error, q.error_text.as_ref(), q.field.as_ref(), &value, reason, bounds, path, clip)
+            me.code_failed(
+                q.on_error,
+                q.error_text.as_ref(),
+                q.field.as_ref(),
+                &value,
+                reason,
+                bounds,
+                path,
+                clip,
+            )
         };
         let code = match codes::encode_qr(&value, q.ec_level) {
             Ok(c) => c,
@@ -704,26 +802,44 @@ impl Ctx<'_> {
             return fail(
                 self,
                 if m == 0 {
-                    format!("a {w}×{w}-module code with its quiet zone needs {total} px at 1 px per module; the box gives {side} px", w = code.width)
+                    format!(
+                        "a {w}×{w}-module code with its quiet zone needs {total} px at 1 px per module; the box gives {side} px",
+                        w = code.width
+                    )
                 } else {
-                    format!("modules would be 1 px, which does not scan reliably: {} px are needed for 2 px modules (or set allow_1px)", total * 2)
+                    format!(
+                        "modules would be 1 px, which does not scan reliably: {} px are needed for 2 px modules (or set allow_1px)",
+                        total * 2
+                    )
                 },
             );
         }
         if q.quiet_zone < 4 {
-            self.warnings.push(Warning::NarrowQuietZone { element: path.to_owned(), modules: q.quiet_zone });
+            self.warnings.push(Warning::NarrowQuietZone {
+                element: path.to_owned(),
+                modules: q.quiet_zone,
+            });
         }
         let size = (total * m) as i32;
         let x0 = bounds.x0 + (bounds.width() - size).div_euclid(2);
         let y0 = bounds.y0 + (bounds.height() - size).div_euclid(2);
         let clip = clip.intersect(bounds);
-        self.canvas.fill_rect(Rect::new(x0, y0, size as u32, size as u32), Ink::White, clip);
+        self.canvas.fill_rect(
+            Rect::new(x0, y0, size as u32, size as u32),
+            Ink::White,
+            clip,
+        );
         let origin = (q.quiet_zone * m) as i32;
         for (i, &dark) in code.dark.iter().enumerate() {
             if dark {
                 let (cx, cy) = (i as u32 % code.width, i as u32 / code.width);
                 self.canvas.fill_rect(
-                    Rect::new(x0 + origin + (cx * m) as i32, y0 + origin + (cy * m) as i32, m, m),
+                    Rect::new(
+                        x0 + origin + (cx * m) as i32,
+                        y0 + origin + (cy * m) as i32,
+                        m,
+                        m,
+                    ),
                     Ink::Black,
                     clip,
                 );

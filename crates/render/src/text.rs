@@ -417,7 +417,13 @@ pub(crate) fn draw_glyph(
     for gy in 0..h as isize {
         for gx in 0..w as isize {
             let c = at(gx, gy);
-            if inked(c, at(gx - 1, gy), at(gx + 1, gy), at(gx, gy - 1), at(gx, gy + 1)) {
+            if inked(
+                c,
+                at(gx - 1, gy),
+                at(gx + 1, gy),
+                at(gx, gy - 1),
+                at(gx, gy + 1),
+            ) {
                 canvas.put(ox + gx as i32, oy + gy as i32, ink, clip);
             }
         }
