@@ -532,3 +532,12 @@ fn bit_planes_pack_msb_first() {
     assert_eq!(planes[1][1], 0x40);
     assert_eq!(planes[0].iter().map(|b| b.count_ones()).sum::<u32>(), 1);
 }
+
+#[test]
+fn shared_types_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Template>();
+    assert_send_sync::<Renderer>();
+    assert_send_sync::<crate::FontBook>();
+    assert_send_sync::<crate::PanelImage>();
+}
