@@ -142,6 +142,15 @@ impl Renderer {
     }
 }
 
+/// Where a code element's value comes from and what it does on failure.
+struct CodeBinding<'a> {
+    field: Option<&'a String>,
+    literal: Option<&'a String>,
+    fallback: Option<&'a String>,
+    on_error: OnError,
+    error_text: Option<&'a String>,
+}
+
 struct Ctx<'a> {
     r: &'a Renderer,
     template: &'a Template,
@@ -522,20 +531,18 @@ impl Ctx<'_> {
     }
 
     /// The value of a code element: its field, or its literal with placeholders filled.
-    /// `Ok(None)` when the element is to be hidden (missing field, empty fallback);
-    /// `Err(Ok(text))` when a fallback text is to be drawn instead.
+    /// `Ok(Err(text))` when the field is missing and the fallback `text` is to be drawn
+    /// instead (an empty fallback draws nothing).
     fn code_value(
         &self,
-        field: Option<&String>,
-        literal: Option<&String>,
-        fallback: Option<&String>,
+        c: &CodeBinding<'_>,
         path: &str,
     ) -> Result<Result<String, String>, RenderError> {
-        let missing = |f: String| match fallback {
+        let missing = |f: String| match c.fallback {
             Some(fb) => Ok(Err(fb.clone())),
             None => Err(self.fail(path, BindFailure::Missing(f))),
         };
-        match (field, literal) {
+        match (c.field, c.literal) {
             (Some(f), _) => match bind::format_field(self.product, f, None, 0)
                 .map_err(|e| self.fail(path, e))?
             {
@@ -549,6 +556,44 @@ impl Ctx<'_> {
             },
             (None, None) => Ok(Ok(String::new())),
         }
+    }
+
+    /// Draws a code element: resolves its value, lets `draw` encode and draw it, and applies
+    /// the element's `on_error` policy when `draw` reports why it could not.
+    fn code(
+        &mut self,
+        c: &CodeBinding<'_>,
+        bounds: Rect,
+        path: &str,
+        clip: Rect,
+        draw: impl FnOnce(&mut Self, &str) -> Result<Result<(), String>, RenderError>,
+    ) -> Result<(), RenderError> {
+        let value = match self.code_value(c, path)? {
+            Ok(v) => v,
+            Err(fallback) => return self.plain_text(&fallback, bounds, path, clip),
+        };
+        let Err(reason) = draw(self, &value)? else {
+            return Ok(());
+        };
+        if c.on_error == OnError::Fail {
+            return Err(RenderError::Code {
+                template: self.template.name.clone(),
+                element: path.to_owned(),
+                field: c.field.cloned(),
+                value,
+                reason,
+            });
+        }
+        self.warnings.push(Warning::CodeNotDrawn {
+            element: path.to_owned(),
+            value: value.clone(),
+            reason,
+        });
+        if c.on_error == OnError::Text {
+            let shown = c.error_text.cloned().unwrap_or(value);
+            self.plain_text(&shown, bounds, path, clip)?;
+        }
+        Ok(())
     }
 
     /// Draws `text` fitted into `bounds` with the bundled sans font (for code fallbacks).
@@ -587,47 +632,6 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Applies a code element's `on_error` policy to a failure.
-    #[allow(clippy::too_many_arguments)]
-    fn code_failed(
-        &mut self,
-        on_error: OnError,
-        error_text: Option<&String>,
-        field: Option<&String>,
-        value: &str,
-        reason: String,
-        bounds: Rect,
-        path: &str,
-        clip: Rect,
-    ) -> Result<(), RenderError> {
-        match on_error {
-            OnError::Fail => Err(RenderError::Code {
-                template: self.template.name.clone(),
-                element: path.to_owned(),
-                field: field.cloned(),
-                value: value.to_owned(),
-                reason,
-            }),
-            OnError::Hide => {
-                self.warnings.push(Warning::CodeNotDrawn {
-                    element: path.to_owned(),
-                    value: value.to_owned(),
-                    reason,
-                });
-                Ok(())
-            }
-            OnError::Text => {
-                self.warnings.push(Warning::CodeNotDrawn {
-                    element: path.to_owned(),
-                    value: value.to_owned(),
-                    reason,
-                });
-                let shown = error_text.cloned().unwrap_or_else(|| value.to_owned());
-                self.plain_text(&shown, bounds, path, clip)
-            }
-        }
-    }
-
     fn barcode(
         &mut self,
         b: &BarcodeElement,
@@ -635,41 +639,39 @@ impl Ctx<'_> {
         path: &str,
         clip: Rect,
     ) -> Result<(), RenderError> {
-        let value = match self.code_value(
-            b.field.as_ref(),
-            b.value.as_ref(),
-            b.fallback.as_ref(),
-            path,
-        )? {
-            Ok(v) => v,
-            Err(fallback) => return self.plain_text(&fallback, bounds, path, clip),
+        let binding = CodeBinding {
+            field: b.field.as_ref(),
+            literal: b.value.as_ref(),
+            fallback: b.fallback.as_ref(),
+            on_error: b.on_error,
+            error_text: b.error_text.as_ref(),
         };
-        let fail = |me: &mut Self, reason: String| {
-            me.code_failed(
-                b.on_error,
-                b.error_text.as_ref(),
-                b.field.as_ref(),
-                &value,
-                reason,
-                bounds,
-                path,
-                clip,
-            )
-        };
-        let code = match codes::encode_linear(b.symbology, &value) {
+        self.code(&binding, bounds, path, clip, |me, value| {
+            me.draw_barcode(b, value, bounds, path, clip)
+        })
+    }
+
+    /// Encodes and draws; `Ok(Err(reason))` when the value cannot be encoded or the code
+    /// does not fit.
+    fn draw_barcode(
+        &mut self,
+        b: &BarcodeElement,
+        value: &str,
+        bounds: Rect,
+        path: &str,
+        clip: Rect,
+    ) -> Result<Result<(), String>, RenderError> {
+        let code = match codes::encode_linear(b.symbology, value) {
             Ok(c) => c,
-            Err(e) => return fail(self, e.0),
+            Err(e) => return Ok(Err(e.0)),
         };
         let total = code.quiet.0 + code.modules.len() as u32 + code.quiet.1;
         let m = bounds.width() as u32 / total;
         if m == 0 {
-            return fail(
-                self,
-                format!(
-                    "needs {total} px of width at 1 px per module (quiet zones included); the box is {} px",
-                    bounds.width()
-                ),
-            );
+            return Ok(Err(format!(
+                "needs {total} px of width at 1 px per module (quiet zones included); the box is {} px",
+                bounds.width()
+            )));
         }
         let width = (total * m) as i32;
         let x0 = match b.align {
@@ -698,7 +700,7 @@ impl Ctx<'_> {
                 }
             }
             if text_size == 0 {
-                return fail(self, "the box is too narrow for the human-readable digits; widen it or set human_readable to false".to_owned());
+                return Ok(Err("the box is too narrow for the human-readable digits; widen it or set human_readable to false".to_owned()));
             }
         }
         let text_band = if text_size > 0 {
@@ -708,13 +710,10 @@ impl Ctx<'_> {
         };
         let bar_h = bounds.height() - text_band;
         if bar_h < 8 {
-            return fail(
-                self,
-                format!(
-                    "the box is {} px high: too low for bars of at least 8 px and the digits",
-                    bounds.height()
-                ),
-            );
+            return Ok(Err(format!(
+                "the box is {} px high: too low for bars of at least 8 px and the digits",
+                bounds.height()
+            )));
         }
         let clip = clip.intersect(bounds);
         self.canvas.fill_rect(
@@ -759,7 +758,7 @@ impl Ctx<'_> {
             }
             self.report_missing(path, &missing);
         }
-        Ok(())
+        Ok(Ok(()))
     }
 
     fn qrcode(
@@ -769,50 +768,48 @@ impl Ctx<'_> {
         path: &str,
         clip: Rect,
     ) -> Result<(), RenderError> {
-        let value = match self.code_value(
-            q.field.as_ref(),
-            q.value.as_ref(),
-            q.fallback.as_ref(),
-            path,
-        )? {
-            Ok(v) => v,
-            Err(fallback) => return self.plain_text(&fallback, bounds, path, clip),
+        let binding = CodeBinding {
+            field: q.field.as_ref(),
+            literal: q.value.as_ref(),
+            fallback: q.fallback.as_ref(),
+            on_error: q.on_error,
+            error_text: q.error_text.as_ref(),
         };
-        let fail = |me: &mut Self, reason: String| {
-            me.code_failed(
-                q.on_error,
-                q.error_text.as_ref(),
-                q.field.as_ref(),
-                &value,
-                reason,
-                bounds,
-                path,
-                clip,
-            )
-        };
-        let code = match codes::encode_qr(&value, q.ec_level) {
+        self.code(&binding, bounds, path, clip, |me, value| {
+            me.draw_qrcode(q, value, bounds, path, clip)
+        })
+    }
+
+    /// Encodes and draws; `Ok(Err(reason))` when the value cannot be encoded or the code
+    /// does not fit.
+    fn draw_qrcode(
+        &mut self,
+        q: &QrElement,
+        value: &str,
+        bounds: Rect,
+        path: &str,
+        clip: Rect,
+    ) -> Result<Result<(), String>, RenderError> {
+        let code = match codes::encode_qr(value, q.ec_level) {
             Ok(c) => c,
-            Err(e) => return fail(self, e.0),
+            Err(e) => return Ok(Err(e.0)),
         };
         let total = code.width + 2 * q.quiet_zone;
         let side = bounds.width().min(bounds.height()) as u32;
         let m = side / total;
         let min_m = if q.allow_1px { 1 } else { 2 };
         if m < min_m {
-            return fail(
-                self,
-                if m == 0 {
-                    format!(
-                        "a {w}×{w}-module code with its quiet zone needs {total} px at 1 px per module; the box gives {side} px",
-                        w = code.width
-                    )
-                } else {
-                    format!(
-                        "modules would be 1 px, which does not scan reliably: {} px are needed for 2 px modules (or set allow_1px)",
-                        total * 2
-                    )
-                },
-            );
+            return Ok(Err(if m == 0 {
+                format!(
+                    "a {w}×{w}-module code with its quiet zone needs {total} px at 1 px per module; the box gives {side} px",
+                    w = code.width
+                )
+            } else {
+                format!(
+                    "modules would be 1 px, which does not scan reliably: {} px are needed for 2 px modules (or set allow_1px)",
+                    total * 2
+                )
+            }));
         }
         if q.quiet_zone < 4 {
             self.warnings.push(Warning::NarrowQuietZone {
@@ -845,7 +842,7 @@ impl Ctx<'_> {
                 );
             }
         }
-        Ok(())
+        Ok(Ok(()))
     }
 
     fn image(&mut self, img: &ImageElement, bounds: Rect, clip: Rect) {
