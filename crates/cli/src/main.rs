@@ -5,12 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use esl_model::{Model, Product};
 use esl_render::{FontBook, RenderOptions, Renderer, Template};
 
+mod dither;
 mod net;
+mod reprice;
 mod samples;
 
 #[derive(Parser)]
@@ -50,7 +52,9 @@ enum Command {
         #[arg(long)]
         fonts: Option<PathBuf>,
     },
-    /// Render every sample template for every sample product and model into a folder.
+    /// The main job on built-in data: a temporary registry of 3,000 labels over every model,
+    /// the platform simulator in-process, a sample price file imported, exactly the changed
+    /// labels re-rendered and pushed, previews written to a folder.
     Demo {
         /// Output folder.
         #[arg(long, default_value = "out")]
@@ -82,8 +86,17 @@ enum Command {
     Schema,
     /// List the ESL models with their sizes, colours and platform codes.
     Models,
+    /// Dither a PNG or JPEG picture to a model's exact size and inks, as an indexed PNG.
+    Dither(dither::DitherArgs),
     #[command(flatten)]
     Net(net::NetCommand),
+    /// Import products or label bindings into a label registry.
+    Import {
+        #[command(subcommand)]
+        what: reprice::ImportCommand,
+    },
+    /// Re-render and push exactly the labels whose picture changed (secret from ESL_SECRET).
+    Reprice(reprice::RepriceArgs),
 }
 
 fn main() -> ExitCode {
@@ -116,8 +129,10 @@ fn run(command: Command) -> Result<()> {
             strict,
             fonts.as_deref(),
         ),
-        Command::Demo { out, scale } => demo(&out, scale),
+        Command::Demo { out, scale } => reprice::demo(&out, scale),
         Command::Net(cmd) => net::run(cmd),
+        Command::Import { what } => reprice::run_import(what),
+        Command::Reprice(args) => reprice::run_reprice(args),
         Command::Golden {
             templates,
             fixtures,
@@ -129,6 +144,7 @@ fn run(command: Command) -> Result<()> {
             print!("{}", esl_render::json_schema());
             Ok(())
         }
+        Command::Dither(args) => dither::run(args),
         Command::Models => {
             println!(
                 "{:<8} {:>9}  {:<18} screen code  colour code",
@@ -208,54 +224,6 @@ fn render(
     }
     write_label(output, &label.image.to_png(scale)?)?;
     println!("{}", output.display());
-    Ok(())
-}
-
-fn demo(out: &Path, scale: u32) -> Result<()> {
-    let renderer = Renderer::bundled();
-    let mut written = 0;
-    let mut failed = 0;
-    for (tname, tjson) in samples::TEMPLATES {
-        let template = Template::from_json(tjson.as_bytes(), tname, None)?;
-        let tstem = tname.trim_end_matches(".json");
-        for (pname, pjson) in samples::PRODUCTS {
-            let product = Product::from_json(pjson.as_bytes())
-                .with_context(|| format!("sample product {pname}"))?;
-            let pstem = pname.trim_end_matches(".json");
-            for model in template.models() {
-                let mname = model.name().to_ascii_lowercase().replace('+', "plus");
-                let case = format!("{tstem}__{pstem}__{mname}");
-                match renderer.render(&template, &product, model) {
-                    Ok(label) => {
-                        for w in &label.warnings {
-                            eprintln!("warning: {tname} × {pname} × {model}: {w}");
-                        }
-                        let path = out.join(format!("{case}.png"));
-                        write_label(&path, &label.image.to_png(1)?)?;
-                        if scale > 1 {
-                            write_label(
-                                &out.join(format!("{case}@{scale}x.png")),
-                                &label.image.to_png(scale)?,
-                            )?;
-                        }
-                        println!("{}", path.display());
-                        written += 1;
-                    }
-                    Err(e) => {
-                        eprintln!("error: {tname} × {pname} × {model}: {e}");
-                        failed += 1;
-                    }
-                }
-            }
-        }
-    }
-    println!(
-        "{written} labels written to {}, {failed} failed",
-        out.display()
-    );
-    if failed > 0 {
-        bail!("{failed} labels failed to render");
-    }
     Ok(())
 }
 

@@ -9,6 +9,7 @@
 //!     bind:   conditions evaluated, fields formatted (money, dates, case, prefix/suffix)
 //!     layout: fonts chosen per character, kerning, wrapping, shrink-to-fit, ellipsis
 //!     raster: pixel-centre sampling, 1-bit coverage threshold, clipped to each box
+//!     images: fitted to their box and dithered to the panel's inks (`quantise`)
 //! PanelImage ──to_png / bit_planes──▶ indexed PNG (1 or 2 bits) · packed ink planes
 //! ```
 //!
@@ -35,6 +36,7 @@ pub mod golden;
 mod loader;
 mod panel;
 mod picture;
+pub mod quantise;
 mod raster;
 mod render;
 pub mod template;
@@ -49,7 +51,7 @@ pub use template::json_schema;
 
 /// The engine's render version: bumped whenever a change to this crate can change the
 /// pixels of a label, so stored fingerprints of rendered labels become stale.
-pub const RENDER_VERSION: u32 = 1;
+pub const RENDER_VERSION: u32 = 2;
 
 #[cfg(test)]
 mod tests;

@@ -29,6 +29,30 @@ impl PanelImage {
         }
     }
 
+    /// A label of `model` from palette indices, row by row (for instance from
+    /// [`quantise`](crate::quantise::quantise) of a picture of the model's size).
+    ///
+    /// `None` unless there is exactly one index per pixel of the model and every index is
+    /// one of the model's inks (no red on a black/white model).
+    ///
+    /// ```
+    /// use esl_model::Model;
+    /// use esl_render::PanelImage;
+    ///
+    /// let (w, h) = Model::Sl121.size();
+    /// let label = PanelImage::from_indices(Model::Sl121, vec![2; (w * h) as usize]);
+    /// assert_eq!(label.map(|l| l.ink_counts()), Some([0, 0, (w * h) as usize]));
+    /// assert!(PanelImage::from_indices(Model::Sl126Plus, vec![2; 296 * 152]).is_none());
+    /// ```
+    #[must_use]
+    pub fn from_indices(model: Model, indices: Vec<u8>) -> Option<PanelImage> {
+        let (width, height) = model.size();
+        let inks = model.palette().inks().len();
+        let fits = indices.len() == width as usize * height as usize
+            && indices.iter().all(|&i| usize::from(i) < inks);
+        fits.then(|| PanelImage::new(model, width, height, indices))
+    }
+
     /// The model it was rendered for.
     #[must_use]
     pub fn model(&self) -> Model {

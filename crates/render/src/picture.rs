@@ -1,4 +1,6 @@
-//! Pictures: fitting a decoded image into a box, and mapping it to inks by threshold.
+//! Pictures the legacy way, for image elements that set only `threshold`: fitting a decoded
+//! image into a box, and mapping it to inks by plain threshold. Every other image element
+//! goes through [`crate::quantise`].
 
 use esl_model::Ink;
 use image::RgbaImage;
@@ -26,32 +28,7 @@ impl Placed {
 /// Resizes `src` into `bounds` (Lanczos3), aspect kept for contain and cover, centred.
 pub(crate) fn fit(src: &RgbaImage, bounds: Rect, mode: Fit) -> Placed {
     let (bw, bh) = (bounds.width().max(1) as u32, bounds.height().max(1) as u32);
-    let (sw, sh) = (src.width().max(1), src.height().max(1));
-    let (w, h) = match mode {
-        Fit::Stretch => (bw, bh),
-        Fit::Contain | Fit::Cover => {
-            // Compare bw/sw with bh/sh exactly in integers.
-            let width_limited = u64::from(bw) * u64::from(sh) <= u64::from(bh) * u64::from(sw);
-            let use_width = if mode == Fit::Contain {
-                width_limited
-            } else {
-                !width_limited
-            };
-            if use_width {
-                (
-                    bw,
-                    ((u64::from(sh) * u64::from(bw) + u64::from(sw) / 2) / u64::from(sw)).max(1)
-                        as u32,
-                )
-            } else {
-                (
-                    ((u64::from(sw) * u64::from(bh) + u64::from(sh) / 2) / u64::from(sh)).max(1)
-                        as u32,
-                    bh,
-                )
-            }
-        }
-    };
+    let (w, h) = crate::quantise::fitted_size(src.dimensions(), bw, bh, mode);
     let resized = imageops::resize(src, w, h, FilterType::Lanczos3);
     let x = bounds.x0 + (bw as i32 - w as i32).div_euclid(2);
     let y = bounds.y0 + (bh as i32 - h as i32).div_euclid(2);

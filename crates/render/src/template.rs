@@ -18,6 +18,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::error::TemplateError;
+use crate::quantise;
 
 /// The only format version this engine reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -643,13 +644,182 @@ pub struct ImageElement {
     #[serde(skip)]
     #[schemars(skip)]
     pub(crate) decoded: Option<usize>,
-    /// Luminance (0–255) below which a pixel becomes black (default 128).
-    #[serde(default = "mid")]
-    pub threshold: u8,
+    /// Plain threshold: the luminance (0–255) below which a pixel becomes black (default
+    /// 128). Set without `dither`, the picture is mapped the way format version 1 always
+    /// did (black below the level, strongly red pixels red on black/white/red models, no
+    /// dithering); with a `dither` whose algorithm is `threshold`, it is that algorithm's
+    /// level.
+    #[serde(default)]
+    pub threshold: Option<u8>,
+    /// How the picture is dithered to the panel's inks. Without it (and without
+    /// `threshold`) the default algorithm with neutral controls is used.
+    #[serde(default)]
+    pub dither: Option<DitherSpec>,
 }
 
-fn mid() -> u8 {
-    128
+impl ImageElement {
+    /// The quantiser options this element asks for; `None` for the plain threshold of
+    /// format version 1 (`threshold` set, `dither` not).
+    #[must_use]
+    pub fn quantise_options(&self) -> Option<quantise::Options> {
+        let defaults = quantise::Options::default();
+        let threshold = self.threshold.unwrap_or(defaults.threshold);
+        match &self.dither {
+            None if self.threshold.is_some() => None,
+            None => Some(defaults),
+            Some(d) => Some(quantise::Options {
+                algorithm: d.algorithm,
+                brightness: d.brightness,
+                contrast: d.contrast,
+                gamma: d.gamma,
+                red: quantise::RedPolicy {
+                    hue_full: d.red.hue_full,
+                    hue_none: d.red.hue_none,
+                    saturation_full: d.red.saturation_full,
+                    saturation_none: d.red.saturation_none,
+                },
+                serpentine: d.serpentine,
+                threshold,
+            }),
+        }
+    }
+}
+
+/// Dithering of an image element: the algorithm and the tone controls. Each maps to the
+/// field of the same name of `quantise::Options`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DitherSpec {
+    /// The algorithm (default `sierra`).
+    #[serde(default)]
+    pub algorithm: quantise::Algorithm,
+    /// Added to every channel's sRGB value, -1 to 1 (default 0): positive is lighter.
+    #[serde(default, deserialize_with = "brightness")]
+    #[schemars(range(min = -1, max = 1))]
+    pub brightness: f32,
+    /// Slope around mid-grey, 0 to 10 (default 1): above 1 is punchier.
+    #[serde(default = "dither_unit", deserialize_with = "contrast")]
+    #[schemars(range(min = 0, max = 10))]
+    pub contrast: f32,
+    /// Mid-tone gamma, 0.1 to 10 (default 1): above 1 lightens mid-tones.
+    #[serde(default = "dither_unit", deserialize_with = "gamma")]
+    #[schemars(range(min = 0.1, max = 10))]
+    pub gamma: f32,
+    /// Error diffusion alternates the direction of rows (default true).
+    #[serde(default = "dither_serpentine")]
+    pub serpentine: bool,
+    /// Which colours may become red on black/white/red models.
+    #[serde(default)]
+    pub red: RedSpec,
+}
+
+/// Which colours of a picture may be drawn red on black/white/red models, by HSV hue and
+/// saturation (as `quantise::RedPolicy`).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedSpec {
+    /// Hue distance from pure red, in degrees, within which red is fully allowed
+    /// (default 12).
+    #[serde(deserialize_with = "degrees")]
+    #[schemars(range(min = 0, max = 180))]
+    pub hue_full: f32,
+    /// Hue distance from pure red, in degrees, from which red is not used (default 24);
+    /// 0 never uses red.
+    #[serde(deserialize_with = "degrees")]
+    #[schemars(range(min = 0, max = 180))]
+    pub hue_none: f32,
+    /// Saturation from which red is fully allowed, 0 to 1 (default 0.7).
+    #[serde(deserialize_with = "fraction")]
+    #[schemars(range(min = 0, max = 1))]
+    pub saturation_full: f32,
+    /// Saturation up to which red is not used, 0 to 1 (default 0.45).
+    #[serde(deserialize_with = "fraction")]
+    #[schemars(range(min = 0, max = 1))]
+    pub saturation_none: f32,
+}
+
+impl Default for RedSpec {
+    fn default() -> Self {
+        let p = quantise::RedPolicy::default();
+        RedSpec {
+            hue_full: p.hue_full,
+            hue_none: p.hue_none,
+            saturation_full: p.saturation_full,
+            saturation_none: p.saturation_none,
+        }
+    }
+}
+
+fn dither_unit() -> f32 {
+    1.0
+}
+fn dither_serpentine() -> bool {
+    true
+}
+
+/// A number within `lo..=hi`, or a deserialisation error naming the key and the range
+/// (the JSON path of an error inside an element stops at the element).
+fn bounded<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    key: &str,
+    lo: f32,
+    hi: f32,
+) -> Result<f32, D::Error> {
+    let v = f32::deserialize(d)?;
+    if (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{key} {v} is outside {lo} to {hi}"
+        )))
+    }
+}
+fn brightness<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    bounded(d, "dither.brightness", -1.0, 1.0)
+}
+fn contrast<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    bounded(d, "dither.contrast", 0.0, 10.0)
+}
+fn gamma<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    bounded(d, "dither.gamma", 0.1, 10.0)
+}
+fn degrees<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    bounded(d, "a dither.red hue limit", 0.0, 180.0)
+}
+fn fraction<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    bounded(d, "a dither.red saturation limit", 0.0, 1.0)
+}
+
+impl serde::Serialize for quantise::Algorithm {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for quantise::Algorithm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for quantise::Algorithm {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DitherAlgorithm".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = quantise::Algorithm::ALL
+            .iter()
+            .map(|a| a.name())
+            .chain(quantise::Algorithm::ALL.iter().filter_map(|a| a.alias()))
+            .collect();
+        schemars::json_schema!({
+            "description": "A dithering algorithm: threshold; error diffusion floyd-steinberg (fs), atkinson, jarvis-judice-ninke (jjn), stucki, burkes, sierra (the default), sierra-lite; ordered bayer2, bayer4, bayer8, blue-noise.",
+            "type": "string",
+            "enum": names
+        })
+    }
 }
 
 /// A box of elements.

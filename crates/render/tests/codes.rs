@@ -197,13 +197,13 @@ proptest! {
     }
 
     #[test]
-    fn random_code128_round_trips(text in "[ -~]{1,16}") {
+    fn random_code128_round_trips(text in "[!-~]([ -~]{0,14}[!-~])?") {
         let t = one_code(
             r#"{"type": "barcode", "box": {"x": 2, "y": 2, "w": 392, "h": 70}, "symbology": "code128", "field": "v"}"#,
             Model::Sl142,
         );
         let img = render(&t, &Product::new().with("v", text.clone()), Model::Sl142).unwrap().image;
-        prop_assert_eq!(decode(&img, BarcodeFormat::CODE_128), Some(text.trim().to_owned()));
+        prop_assert_eq!(decode(&img, BarcodeFormat::CODE_128), Some(text));
     }
 
     #[test]

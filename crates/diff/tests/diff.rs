@@ -1,0 +1,897 @@
+//! The diff stage end to end: registry, imports, plan, render, push against the simulator.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use esl_diff::{
+    CsvMode, DiffError, Location, NoObserver, Observer, Outcome, ProductFile, ProductFormat,
+    Pusher, Registry, RenderEnv, RepriceOptions, RunReport, TemplateLibrary,
+};
+use esl_model::Model;
+use esl_push::{Client, RetryPolicy, Secret};
+use esl_render::Renderer;
+use esl_sim::{
+    ApFixture, EslFixture, Fault, FaultConfig, Fixture, ShopFixture, SimConfig, SimHandle,
+    Simulator,
+};
+
+const APP: &str = "diff-tests";
+const SECRET: &str = "diff-tests-secret";
+const SHOP: &str = "S1";
+
+const TEMPLATES: [(&str, &str); 3] = [
+    (
+        "shelf-2.13",
+        include_str!("../../../templates/shelf-2.13.json"),
+    ),
+    (
+        "shelf-2.6",
+        include_str!("../../../templates/shelf-2.6.json"),
+    ),
+    (
+        "shelf-4.2",
+        include_str!("../../../templates/shelf-4.2.json"),
+    ),
+];
+
+fn template_for(model: Model) -> &'static str {
+    match model {
+        Model::Sl121 => "shelf-2.13",
+        Model::Sl126 | Model::Sl126Plus => "shelf-2.6",
+        Model::Sl142 | Model::Sl142Plus => "shelf-4.2",
+    }
+}
+
+fn env() -> RenderEnv {
+    let mut lib = TemplateLibrary::new();
+    for (name, json) in TEMPLATES {
+        lib = lib.with_builtin(name, json.as_bytes().to_vec());
+    }
+    RenderEnv::new(Renderer::bundled(), lib)
+}
+
+/// A fresh folder for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir()
+        .join("esl-diff-tests")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Ten products `P0`…`P9`.
+fn catalogue() -> String {
+    let mut csv = String::from("id,name,price,spec,unit,seq_num\n");
+    for p in 0..10 {
+        csv.push_str(&format!(
+            "P{p},Product number {p},{}.{:02},{}00 g,pack,SEQ-{p}\n",
+            p + 1,
+            p * 7 % 100,
+            p + 1
+        ));
+    }
+    csv
+}
+
+/// `n` labels `E000`…: product `P{i % 10}`, model `ALL[(i / 10) % 5]`, so each product is on
+/// several models.
+fn bindings(n: usize) -> Vec<(String, Model, String)> {
+    (0..n)
+        .map(|i| {
+            (
+                format!("E{i:03}"),
+                Model::ALL[(i / 10) % 5],
+                format!("P{}", i % 10),
+            )
+        })
+        .collect()
+}
+
+fn bindings_csv(labels: &[(String, Model, String)]) -> String {
+    let mut csv = String::from("esl_id,shop_id,model,template,product_id\n");
+    for (esl, model, product) in labels {
+        csv.push_str(&format!(
+            "{esl},{SHOP},{},{},{product}\n",
+            model.name(),
+            template_for(*model)
+        ));
+    }
+    csv
+}
+
+fn fixture(labels: &[(String, Model, String)]) -> Fixture {
+    Fixture {
+        shops: vec![ShopFixture {
+            shop_id: SHOP.into(),
+            name: "Test shop".into(),
+        }],
+        aps: vec![ApFixture {
+            ap_id: "AP-1".into(),
+            ap_sn: "SN-AP-1".into(),
+            ap_name: "AP".into(),
+            model_name: "SLAP1".into(),
+            shop_id: SHOP.into(),
+            status: 1,
+            software_version: "1.0.1".into(),
+        }],
+        esls: labels
+            .iter()
+            .map(|(esl, model, _)| EslFixture {
+                esl_id: esl.clone(),
+                esl_code: String::new(),
+                esl_sn: String::new(),
+                model: *model,
+                shop_id: Some(SHOP.into()),
+                ap_id: Some("AP-1".into()),
+                status: None,
+                battery: 90,
+                rssi: -40,
+                software_version: "1.0.1".into(),
+            })
+            .collect(),
+    }
+}
+
+fn prices(name: &str, csv: &str) -> ProductFile {
+    ProductFile::detect(name, csv.as_bytes().to_vec(), CsvMode::Prices)
+}
+
+/// A registry, the simulator and a pusher.
+struct World {
+    dir: PathBuf,
+    registry: Registry,
+    env: RenderEnv,
+    sim: SimHandle,
+    pusher: Pusher,
+    runtime: tokio::runtime::Runtime,
+}
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        ..RetryPolicy::default()
+    }
+}
+
+fn pusher_for(url: &str, runtime: &tokio::runtime::Runtime, retry: RetryPolicy) -> Pusher {
+    let client = Client::builder(APP, Secret::new(SECRET))
+        .base_url(url)
+        .retry(retry)
+        .build()
+        .unwrap();
+    Pusher::new(client, 4, runtime.handle().clone())
+}
+
+/// `registered` labels in the registry; the simulator knows `on_platform` of them.
+fn world_with(
+    name: &str,
+    registered: &[(String, Model, String)],
+    on_platform: &[(String, Model, String)],
+) -> World {
+    let dir = temp_dir(name);
+    let env = env();
+    let mut registry = Registry::open(&dir.join("registry.db")).unwrap();
+    let r = registry
+        .import_products(&ProductFile::detect(
+            "catalogue.csv",
+            catalogue().into_bytes(),
+            CsvMode::Catalogue,
+        ))
+        .unwrap();
+    assert_eq!((r.created, r.bad_rows.len()), (10, 0), "{r:?}");
+    let r = registry
+        .import_labels(
+            "labels.csv",
+            bindings_csv(registered).as_bytes(),
+            None,
+            &env.templates,
+        )
+        .unwrap();
+    assert_eq!(r.bad_rows, []);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = runtime
+        .block_on(Simulator::start(
+            SimConfig::new(APP, SECRET).with_fixture(fixture(on_platform)),
+        ))
+        .unwrap();
+    let pusher = pusher_for(&sim.base_url(), &runtime, fast_retries());
+    World {
+        dir,
+        registry,
+        env,
+        sim,
+        pusher,
+        runtime,
+    }
+}
+
+fn world(name: &str, n: usize) -> World {
+    let labels = bindings(n);
+    world_with(name, &labels, &labels)
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        // Keep the folder of a failed test for a look; remove it otherwise.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Records every label's outcome.
+#[derive(Default)]
+struct Outcomes(BTreeMap<String, Outcome>);
+
+impl Observer for Outcomes {
+    fn settled(&mut self, esl_id: &str, outcome: &Outcome) {
+        assert!(
+            self.0.insert(esl_id.to_owned(), outcome.clone()).is_none(),
+            "{esl_id} settled twice"
+        );
+    }
+}
+
+impl Outcomes {
+    fn with(&self, wanted: &Outcome) -> BTreeSet<String> {
+        self.0
+            .iter()
+            .filter(|(_, o)| *o == wanted)
+            .map(|(e, _)| e.clone())
+            .collect()
+    }
+}
+
+impl World {
+    fn run(&mut self, opts: &RepriceOptions) -> (RunReport, Outcomes) {
+        let mut outcomes = Outcomes::default();
+        let report = self
+            .registry
+            .reprice(&self.env, opts, Some(&self.pusher), &mut outcomes)
+            .unwrap();
+        (report, outcomes)
+    }
+
+    fn push_all(&mut self) -> RunReport {
+        let (report, _) = self.run(&RepriceOptions::default());
+        assert_eq!(report.failed, 0, "{report:#?}");
+        assert_eq!(report.pending, 0);
+        report
+    }
+
+    /// Every label shows, on the platform, exactly what its data renders to, and its stored
+    /// acknowledgement is that picture's.
+    fn assert_platform_matches_data(&self) {
+        for label in self.registry.labels().unwrap() {
+            let now = self
+                .registry
+                .current_image(&label.esl_id, &self.env)
+                .unwrap();
+            let shown = self
+                .sim
+                .last_image(&label.esl_id)
+                .unwrap_or_else(|| panic!("{} shows nothing", label.esl_id));
+            assert_eq!(*shown.bytes, *now.png, "{} shows stale data", label.esl_id);
+            let acked = label.acked.unwrap();
+            assert_eq!(acked.fingerprint, now.fingerprint, "{}", label.esl_id);
+            assert_eq!(acked.image, now.image, "{}", label.esl_id);
+            assert!(!label.pending, "{} still pending", label.esl_id);
+        }
+    }
+
+    fn labels_of(&self, product: &str) -> BTreeSet<String> {
+        self.registry
+            .labels_of_product(product)
+            .unwrap()
+            .into_iter()
+            .collect()
+    }
+}
+
+#[test]
+fn one_price_change_rerenders_exactly_the_labels_of_that_product() {
+    let mut w = world("one-price", 40);
+    let first = w.push_all();
+    assert_eq!(
+        (first.considered, first.rendered, first.pushed),
+        (40, 40, 40)
+    );
+    // 10 products × 4 models: labels with equal fingerprints share one picture.
+    assert_eq!(first.images, 40);
+    w.assert_platform_matches_data();
+
+    let opts = RepriceOptions {
+        prices: Some(prices("p.csv", "id,price\nP3,9.99\n")),
+        ..RepriceOptions::default()
+    };
+    let (report, outcomes) = w.run(&opts);
+    let expected = w.labels_of("P3");
+    assert_eq!(expected.len(), 4);
+    assert_eq!(outcomes.with(&Outcome::Pushed), expected);
+    assert_eq!(
+        outcomes.0.len(),
+        4,
+        "only P3's labels were looked at: {report:#?}"
+    );
+    assert_eq!(report.planned, 4);
+    assert_eq!(
+        (report.rendered, report.pushed, report.unchanged),
+        (4, 4, 36)
+    );
+    assert_eq!((report.failed, report.pending, report.bad_rows), (0, 0, 0));
+    w.assert_platform_matches_data();
+
+    // The same file again changes nothing.
+    let (again, outcomes) = w.run(&opts);
+    assert_eq!((again.planned, again.rendered, again.unchanged), (0, 0, 40));
+    assert!(outcomes.0.is_empty());
+}
+
+#[test]
+fn a_field_no_template_reads_rerenders_nothing() {
+    let mut w = world("unread-field", 40);
+    w.push_all();
+    let fields: BTreeSet<String> = TEMPLATES
+        .iter()
+        .flat_map(|(n, j)| {
+            esl_render::Template::from_json(j.as_bytes(), n, None)
+                .unwrap()
+                .fields_read()
+        })
+        .collect();
+    assert!(!fields.contains("seq_num"), "{fields:?}");
+    let opts = RepriceOptions {
+        prices: Some(prices("p.csv", "product_id,seq_num\nP3,NEW-3\nP4,NEW-4\n")),
+        ..RepriceOptions::default()
+    };
+    let (report, outcomes) = w.run(&opts);
+    assert_eq!(report.import.as_ref().map(|i| i.updated), Some(2));
+    // The products' labels were checked through the index, and found unchanged.
+    assert_eq!(report.planned, 8);
+    assert_eq!(outcomes.with(&Outcome::Unchanged).len(), 8);
+    assert_eq!((report.rendered, report.images, report.pushed), (0, 0, 0));
+    assert_eq!((report.unchanged, report.pending), (40, 0));
+    assert_eq!(
+        w.registry
+            .product("P3")
+            .unwrap()
+            .unwrap()
+            .text("seq_num")
+            .unwrap()
+            .as_deref(),
+        Some("NEW-3")
+    );
+}
+
+#[test]
+fn editing_a_template_rerenders_its_labels() {
+    let dir = temp_dir("template-edit-files");
+    let file = dir.join("small.json");
+    std::fs::write(&file, TEMPLATES[0].1).unwrap();
+    // SL121 labels use the template file; the others the built-in templates.
+    let labels = bindings(30);
+    let mut w = world_with("template-edit", &[], &labels);
+    let mut csv = String::from("esl_id,shop_id,model,template,product_id\n");
+    for (esl, model, product) in &labels {
+        let t = if *model == Model::Sl121 {
+            file.display().to_string()
+        } else {
+            template_for(*model).to_owned()
+        };
+        csv.push_str(&format!("{esl},{SHOP},{},{t},{product}\n", model.name()));
+    }
+    let r = w
+        .registry
+        .import_labels("labels.csv", csv.as_bytes(), None, &w.env.templates)
+        .unwrap();
+    assert_eq!((r.created, r.bad_rows.len()), (30, 0), "{r:?}");
+    w.push_all();
+    let small: BTreeSet<String> = labels
+        .iter()
+        .filter(|(_, m, _)| *m == Model::Sl121)
+        .map(|(e, ..)| e.clone())
+        .collect();
+    assert_eq!(small.len(), 10);
+
+    // Reformatting the file changes its hash but not its pictures: rendered, not pushed.
+    std::fs::write(&file, format!("{}\n\n", TEMPLATES[0].1)).unwrap();
+    let (report, outcomes) = w.run(&RepriceOptions::default());
+    assert_eq!(outcomes.with(&Outcome::Identical), small);
+    assert_eq!(
+        (report.rendered, report.identical, report.pushed),
+        (10, 10, 0)
+    );
+
+    // A real edit: the product name in a smaller font.
+    let edited = TEMPLATES[0].1.replacen("\"size\": 15", "\"size\": 13", 1);
+    assert_ne!(edited, TEMPLATES[0].1);
+    std::fs::write(&file, edited).unwrap();
+    let (report, outcomes) = w.run(&RepriceOptions::default());
+    assert_eq!(outcomes.with(&Outcome::Pushed), small);
+    assert_eq!(
+        (report.rendered, report.pushed, report.unchanged),
+        (10, 10, 20)
+    );
+    w.assert_platform_matches_data();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn read_dir(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn one_and_two_threads_give_identical_bytes() {
+    let mut w = world("threads", 40);
+    let mut outs = Vec::new();
+    for threads in [1, 2] {
+        let out = w.dir.join(format!("out-{threads}"));
+        let opts = RepriceOptions {
+            out_dir: Some(out.clone()),
+            threads: Some(threads),
+            page_size: 16,
+            ..RepriceOptions::default()
+        };
+        // No pusher: nothing is acknowledged, so both runs render every label.
+        let report = w
+            .registry
+            .reprice(&w.env, &opts, None, &mut NoObserver)
+            .unwrap();
+        assert_eq!(
+            (report.rendered, report.not_pushed, report.pending),
+            (40, 40, 40)
+        );
+        assert!(
+            w.registry
+                .labels()
+                .unwrap()
+                .iter()
+                .all(|l| l.acked.is_none())
+        );
+        outs.push(read_dir(&out));
+    }
+    assert_eq!(outs[0].len(), 40);
+    assert!(
+        outs[0] == outs[1],
+        "1 and 2 threads rendered different bytes"
+    );
+}
+
+#[test]
+fn a_failed_push_stays_pending_and_is_retried() {
+    let labels = bindings(20);
+    let mut w = world_with("failed-push", &labels, &labels);
+    w.pusher = pusher_for(&w.sim.base_url(), &w.runtime, RetryPolicy::never());
+    // Three transient failures (HTTP 500), not retried by this client.
+    w.sim.inject(Fault::Http(500), 3);
+    let (report, outcomes) = w.run(&RepriceOptions::default());
+    assert_eq!(
+        (report.rendered, report.pushed, report.failed),
+        (20, 17, 3),
+        "{report:#?}"
+    );
+    assert_eq!(report.pending, 3);
+    let failed: Vec<String> = outcomes
+        .0
+        .iter()
+        .filter(|(_, o)| {
+            matches!(
+                o,
+                Outcome::Failed {
+                    stage: esl_diff::Stage::Push,
+                    ..
+                }
+            )
+        })
+        .map(|(e, _)| e.clone())
+        .collect();
+    assert_eq!(failed.len(), 3);
+    for esl in &failed {
+        let label = w.registry.label(esl).unwrap().unwrap();
+        assert!(label.pending && label.acked.is_none(), "{label:?}");
+    }
+    // The next run retries exactly those three.
+    let (report, outcomes) = w.run(&RepriceOptions::default());
+    assert_eq!(report.planned, 3);
+    assert_eq!(
+        outcomes.with(&Outcome::Pushed),
+        failed.into_iter().collect()
+    );
+    assert_eq!((report.pushed, report.failed, report.pending), (3, 0, 0));
+    w.assert_platform_matches_data();
+
+    // A label the platform does not know (5301, permanent) stays pending run after run.
+    let r = w
+        .registry
+        .import_labels(
+            "more.csv",
+            format!("esl_id,shop_id,model,template,product_id\nZ999,{SHOP},SL121,shelf-2.13,P1\n")
+                .as_bytes(),
+            None,
+            &w.env.templates,
+        )
+        .unwrap();
+    assert_eq!(r.created, 1);
+    for _ in 0..2 {
+        let (report, outcomes) = w.run(&RepriceOptions::default());
+        assert_eq!(
+            (report.planned, report.failed, report.pending),
+            (1, 1, 1),
+            "{report:#?}"
+        );
+        match &outcomes.0["Z999"] {
+            Outcome::Failed { stage, reason } => {
+                assert_eq!(*stage, esl_diff::Stage::Push);
+                assert!(reason.contains("5301"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(w.registry.label("Z999").unwrap().unwrap().acked.is_none());
+}
+
+#[test]
+fn a_run_without_push_records_no_acknowledgement_and_dry_run_changes_nothing() {
+    let mut w = world("no-push", 10);
+    let out = w.dir.join("out");
+    let dry = RepriceOptions {
+        prices: Some(prices("p.csv", "id,price\nP1,0.50\n")),
+        out_dir: Some(out.clone()),
+        dry_run: true,
+        ..RepriceOptions::default()
+    };
+    let report = w
+        .registry
+        .reprice(&w.env, &dry, None, &mut NoObserver)
+        .unwrap();
+    assert_eq!((report.to_render, report.rendered), (10, 0));
+    assert_eq!(report.import.as_ref().map(|i| i.updated), Some(1));
+    assert!(!out.exists(), "a dry run writes nothing");
+    assert_eq!(
+        w.registry
+            .product("P1")
+            .unwrap()
+            .unwrap()
+            .text("price")
+            .unwrap()
+            .as_deref(),
+        Some("2.07")
+    );
+
+    let no_push = RepriceOptions {
+        out_dir: Some(out.clone()),
+        ..RepriceOptions::default()
+    };
+    let report = w
+        .registry
+        .reprice(&w.env, &no_push, None, &mut NoObserver)
+        .unwrap();
+    assert_eq!(
+        (report.rendered, report.not_pushed, report.pending),
+        (10, 10, 10)
+    );
+    assert_eq!(read_dir(&out).len(), 10);
+    assert!(out.join("E000.png").is_file());
+    assert_eq!(w.registry.stats().unwrap().acknowledged, 0);
+    assert_eq!(w.sim.esls().iter().map(|e| e.push_count).sum::<u64>(), 0);
+    // Pushing afterwards settles them.
+    let report = w.push_all();
+    assert_eq!(report.pushed, 10);
+}
+
+#[test]
+fn imports_report_bad_rows_and_apply_the_rest() {
+    let mut w = world("imports", 10);
+    // Price CSV: a short row, a bad price, an unknown product, too many decimals.
+    let r = w
+        .registry
+        .import_products(&prices(
+            "p.csv",
+            "id,price,promote_price\nP1,3.00,2.50\nP2,4.00\nP3,abc,\nP404,1.00,\nP5,1.005,\nP6,6.00,\n",
+        ))
+        .unwrap();
+    let at: Vec<Location> = r.bad_rows.iter().map(|b| b.at).collect();
+    assert_eq!(
+        at,
+        [
+            Location::Line(3),
+            Location::Line(4),
+            Location::Line(5),
+            Location::Line(6)
+        ],
+        "{r:#?}"
+    );
+    assert!(
+        r.bad_rows[0].reason.contains("2 fields"),
+        "{:?}",
+        r.bad_rows[0]
+    );
+    assert!(r.bad_rows[1].reason.contains("abc"));
+    assert!(r.bad_rows[2].reason.contains("P404"));
+    assert!(r.bad_rows[3].reason.contains("two decimals"));
+    assert_eq!(r.updated, 2);
+    assert_eq!(
+        w.registry
+            .product("P6")
+            .unwrap()
+            .unwrap()
+            .text("price")
+            .unwrap()
+            .as_deref(),
+        Some("6.00")
+    );
+    assert_eq!(
+        w.registry
+            .product("P1")
+            .unwrap()
+            .unwrap()
+            .text("promote_price")
+            .unwrap()
+            .as_deref(),
+        Some("2.50")
+    );
+
+    // Seed 001 §6.1.1 verbatim (typographic quotes), as a product/create parameter.
+    let seed = "{\"shop_id\": \"7948\", \"product_list\": \"[{\u{201c}name\u{201d}:\u{201d}\\\\u53ef\\\\u53e3\\\\u53ef\\\\u4e50\\\\/\\\\u704c\\\\u88c5\u{2033},\u{201d}id\u{201d}:\u{201d}1\u{2033},\u{201d}seq_num\u{201d}:\u{201d}cola58476\u{2033},\u{201d}bar_code\u{201d}:\u{201d}6958644000259\u{2033},\u{201d}unit\u{201d}:\u{201d}\\\\u7f50\u{2033},\u{201d}price\u{201d}:\u{201d}3.2\u{2033},\u{201d}member_price\u{201d}:\u{201d}3\u{2033},\u{201d}spec\u{201d}:\u{201d}250ml\u{2033},\u{201d}level\u{201d}:\u{201d}\u{201d},\u{201d}brand\u{201d}:\u{201d}\\\\u53ef\\\\u4e50\u{2033}}]\"}";
+    let file = ProductFile::detect("create.json", seed.as_bytes().to_vec(), CsvMode::Catalogue);
+    assert_eq!(file.format, ProductFormat::ProductList);
+    let r = w.registry.import_products(&file).unwrap();
+    assert_eq!((r.created, r.bad_rows.len()), (1, 0), "{r:#?}");
+    assert!(r.notes.iter().any(|n| n.contains("typographic")));
+    let cola = w.registry.product("1").unwrap().unwrap();
+    assert_eq!(cola.text("name").unwrap().as_deref(), Some("可口可乐/灌装"));
+    assert_eq!(cola.text("price").unwrap().as_deref(), Some("3.2"));
+
+    // §6.2.1: an update with a numeric id; §6.1.3: the `,,,` sample is refused with its place.
+    let r = w
+        .registry
+        .import_products(&ProductFile::detect(
+            "update.json",
+            br#"{"shop_id": 7948, "product_list": [{"id": 1, "price": "3.5"}, {"price": "1"}, {"id": 2, "price": "1"}]}"#.to_vec(),
+            CsvMode::Catalogue,
+        ))
+        .unwrap();
+    assert_eq!(r.updated, 1);
+    assert_eq!(
+        r.bad_rows.iter().map(|b| b.at).collect::<Vec<_>>(),
+        [Location::Item(2), Location::Item(3)],
+        "{r:#?}"
+    );
+    let broken = ProductFile::detect(
+        "broken.json",
+        br#"{"product_list": [{"name": "x",,, "id": "1"}]}"#.to_vec(),
+        CsvMode::Catalogue,
+    );
+    let err = w.registry.import_products(&broken).unwrap_err();
+    assert!(
+        matches!(err, DiffError::Input { .. }) && err.to_string().contains("column"),
+        "{err}"
+    );
+
+    // Koubei records, one per line, action_detail as a JSON string as seed 002 has it.
+    let koubei = [
+        r#"{"action_type":"insert_dish","entity":"shop","action_detail":"{\"outerDishId\":\"D1\",\"name\":\"回锅肉\",\"price\":3800,\"unit\":\"份\"}"}"#,
+        r#"{"action_type":"modify_dish","entity":"shop","action_detail":{"outerDishId":"D1","price":"3650"}}"#,
+        r#"{"action_type":"soldout_dish","entity":"shop","action_detail":{"outerDishId":"D1"}}"#,
+        r#"{"action_type":"insert_table","entity":"shop","action_detail":{"tableId":"T1"}}"#,
+        r#"{"action_type":"modify_dish","entity":"shop","action_detail":{"outerDishId":"D2","price":12.5}}"#,
+        r#"{"action_type":"soldout_dish","entity":"shop","action_detail":{"outerDishId":"D9"}}"#,
+        r#"{"action_type":"delete_dish","entity":"shop","action_detail":{"outerDishId":"P9"}}"#,
+        "not json",
+    ]
+    .join("\n");
+    let file = ProductFile::detect("dishes.jsonl", koubei.into_bytes(), CsvMode::Prices);
+    assert_eq!(file.format, ProductFormat::Koubei);
+    let r = w.registry.import_products(&file).unwrap();
+    assert_eq!(
+        (r.created, r.updated, r.deleted, r.skipped),
+        (1, 2, 1, 1),
+        "{r:#?}"
+    );
+    assert_eq!(
+        r.bad_rows.iter().map(|b| b.at).collect::<Vec<_>>(),
+        [Location::Line(5), Location::Line(6), Location::Line(8)],
+        "{r:#?}"
+    );
+    let dish = w.registry.product("D1").unwrap().unwrap();
+    assert_eq!(dish.text("price").unwrap().as_deref(), Some("36.50"));
+    assert_eq!(dish.text("soldout").unwrap().as_deref(), Some("1"));
+    assert!(w.registry.product("P9").unwrap().is_none());
+    // P9's label now fails until it is re-bound.
+    let (report, outcomes) = w.run(&RepriceOptions::default());
+    assert!(
+        matches!(
+            outcomes.0["E009"],
+            Outcome::Failed {
+                stage: esl_diff::Stage::Product,
+                ..
+            }
+        ),
+        "{report:#?}"
+    );
+
+    // Label bindings: unknown model, a template that does not serve the model, an unknown
+    // product, an unknown template.
+    let r = w
+        .registry
+        .import_labels(
+            "l.csv",
+            b"esl_id,shop_id,model,template,product_id\nX1,S1,SL999,shelf-2.13,P1\nX2,S1,SL142,shelf-2.13,P1\nX3,S1,SL121,shelf-2.13,P404\nX4,S1,SL121,nope,P1\nX5,S1,sl121,shelf-2.13.json,P1\n",
+            None,
+            &w.env.templates,
+        )
+        .unwrap();
+    assert_eq!(r.created, 1);
+    let reasons: Vec<String> = r.bad_rows.iter().map(ToString::to_string).collect();
+    assert!(
+        reasons[0].starts_with("line 2") && reasons[0].contains("SL999"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].contains("does not serve model SL142"),
+        "{reasons:?}"
+    );
+    assert!(reasons[2].contains("P404"), "{reasons:?}");
+    assert!(reasons[3].contains("\"nope\" not found"), "{reasons:?}");
+}
+
+#[test]
+fn the_schema_is_versioned() {
+    let dir = temp_dir("schema");
+    let path = dir.join("r.db");
+    drop(Registry::open(&path).unwrap());
+    let user_version = |conn: &rusqlite::Connection| -> i64 {
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    assert_eq!(user_version(&conn), esl_diff::schema::SCHEMA_VERSION);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    drop(conn);
+    // Reopening keeps the data; a newer file is refused.
+    let r = Registry::open(&path).unwrap();
+    assert_eq!(r.stats().unwrap().labels, 0);
+    drop(r);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    assert!(matches!(
+        Registry::open(&path),
+        Err(DiffError::NewerSchema { found: 99, .. })
+    ));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+const CHILD_DB: &str = "ESL_DIFF_CRASH_CHILD_DB";
+const CHILD_URL: &str = "ESL_DIFF_CRASH_CHILD_URL";
+
+/// The child of `a_run_killed_mid_batch_then_repeated_loses_nothing`: does nothing unless
+/// started by it.
+#[test]
+fn crash_child() {
+    let (Ok(db), Ok(url)) = (std::env::var(CHILD_DB), std::env::var(CHILD_URL)) else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pusher = pusher_for(&url, &runtime, fast_retries());
+    let mut registry = Registry::open(Path::new(&db)).unwrap();
+    let opts = RepriceOptions {
+        page_size: 8,
+        ..RepriceOptions::default()
+    };
+    registry
+        .reprice(&env(), &opts, Some(&pusher), &mut NoObserver)
+        .unwrap();
+    eprintln!("crash child: finished (it should have been killed)");
+}
+
+fn accepted_pushes(sim: &SimHandle) -> u64 {
+    sim.esls().iter().map(|e| e.push_count).sum()
+}
+
+#[test]
+fn a_run_killed_mid_batch_then_repeated_loses_nothing() {
+    let mut w = world("crash", 40);
+    w.push_all();
+    // Every product changes: all 40 labels need a new picture.
+    let mut csv = String::from("id,price\n");
+    for p in 0..10 {
+        csv.push_str(&format!("P{p},{}.50\n", 20 + p));
+    }
+    let r = w.registry.import_products(&prices("p.csv", &csv)).unwrap();
+    assert_eq!(r.labels_marked, 40);
+    // A slow platform, so the kill lands in the middle of the batch.
+    w.sim.set_faults(FaultConfig {
+        delay_probability: 1.0,
+        delay: Duration::from_millis(40),
+        ..FaultConfig::default()
+    });
+    let before = accepted_pushes(&w.sim);
+    let db = w.registry.path().to_path_buf();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "crash_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(CHILD_DB, &db)
+        .env(CHILD_URL, w.sim.base_url())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while accepted_pushes(&w.sim) < before + 12 {
+        assert!(Instant::now() < deadline, "the child pushed nothing");
+        assert!(child.try_wait().unwrap().is_none(), "the child ended early");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let pushed_by_child = accepted_pushes(&w.sim) - before;
+    assert!(
+        pushed_by_child < 40,
+        "killed too late: {pushed_by_child} pushes"
+    );
+    w.sim.set_faults(FaultConfig::default());
+
+    // Some labels show the new price, some the old; the registry knows which were acked.
+    let mut registry = Registry::open(&db).unwrap();
+    let pending = registry.stats().unwrap().pending;
+    assert!(pending > 0, "the kill came after the end of the batch");
+    eprintln!("killed after {pushed_by_child} accepted pushes, {pending} labels pending");
+    let (report, _) = {
+        let mut outcomes = Outcomes::default();
+        let report = registry
+            .reprice(
+                &w.env,
+                &RepriceOptions::default(),
+                Some(&w.pusher),
+                &mut outcomes,
+            )
+            .unwrap();
+        (report, outcomes)
+    };
+    assert_eq!((report.failed, report.pending), (0, 0), "{report:#?}");
+    assert_eq!(report.planned, pending);
+    w.registry = registry;
+    w.assert_platform_matches_data();
+}
+
+#[test]
+fn labels_with_equal_pictures_are_rendered_once() {
+    // 60 labels over 3 products and 1 model: 3 pictures.
+    let labels: Vec<_> = (0..60)
+        .map(|i| (format!("E{i:03}"), Model::Sl121, format!("P{}", i % 3)))
+        .collect();
+    let mut w = world_with("dedup", &labels, &labels);
+    let report = w.push_all();
+    assert_eq!((report.rendered, report.images, report.pushed), (60, 3, 60));
+}
