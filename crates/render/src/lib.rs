@@ -35,7 +35,6 @@ mod fonts;
 pub mod golden;
 mod loader;
 mod panel;
-mod picture;
 pub mod quantise;
 mod raster;
 mod render;

@@ -850,22 +850,10 @@ impl Ctx<'_> {
             return;
         };
         let clip = clip.intersect(bounds);
-        let Some(opts) = img.quantise_options() else {
-            // Format version 1's plain threshold: only the non-white pixels are drawn.
-            let placed = crate::picture::fit(src, bounds, img.fit);
-            let has_red = self.canvas.palette.contains(Ink::Red);
-            let level = img.threshold.unwrap_or(128);
-            for (x, y, [r, g, b]) in placed.pixels() {
-                let ink = crate::picture::threshold_ink(r, g, b, level, has_red);
-                if ink != Ink::White {
-                    self.canvas.put(x, y, ink, clip);
-                }
-            }
-            return;
-        };
-        // Dithered: the picture is fitted to its box and quantised as a whole, and every
-        // pixel it covers at least half opaquely is drawn, white included; the margins of
-        // `contain` and transparent areas keep what is below.
+        let opts = img.quantise_options();
+        // The picture is fitted to its box and quantised as a whole (dithered, or by plain
+        // threshold), and every pixel it covers at least half opaquely is drawn, white
+        // included; the margins of `contain` and transparent areas keep what is below.
         let bw = bounds.width().max(1) as u32;
         let fitted =
             crate::quantise::resize_to_fit(src, bw, bounds.height().max(1) as u32, img.fit);

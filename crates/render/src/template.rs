@@ -645,10 +645,9 @@ pub struct ImageElement {
     #[schemars(skip)]
     pub(crate) decoded: Option<usize>,
     /// Plain threshold: the luminance (0–255) below which a pixel becomes black (default
-    /// 128). Set without `dither`, the picture is mapped the way format version 1 always
-    /// did (black below the level, strongly red pixels red on black/white/red models, no
-    /// dithering); with a `dither` whose algorithm is `threshold`, it is that algorithm's
-    /// level.
+    /// 128). Set without `dither`, the picture is mapped by the `threshold` algorithm at
+    /// this level (no dithering; strongly red pixels red on black/white/red models); with a
+    /// `dither` whose algorithm is `threshold`, it is that algorithm's level.
     #[serde(default)]
     pub threshold: Option<u8>,
     /// How the picture is dithered to the panel's inks. Without it (and without
@@ -658,16 +657,20 @@ pub struct ImageElement {
 }
 
 impl ImageElement {
-    /// The quantiser options this element asks for; `None` for the plain threshold of
-    /// format version 1 (`threshold` set, `dither` not).
+    /// The quantiser options this element asks for: its `dither` settings; a plain
+    /// threshold at its level when it sets only `threshold`; the default dither otherwise.
     #[must_use]
-    pub fn quantise_options(&self) -> Option<quantise::Options> {
+    pub fn quantise_options(&self) -> quantise::Options {
         let defaults = quantise::Options::default();
         let threshold = self.threshold.unwrap_or(defaults.threshold);
         match &self.dither {
-            None if self.threshold.is_some() => None,
-            None => Some(defaults),
-            Some(d) => Some(quantise::Options {
+            None if self.threshold.is_some() => quantise::Options {
+                algorithm: quantise::Algorithm::Threshold,
+                threshold,
+                ..defaults
+            },
+            None => defaults,
+            Some(d) => quantise::Options {
                 algorithm: d.algorithm,
                 brightness: d.brightness,
                 contrast: d.contrast,
@@ -680,7 +683,7 @@ impl ImageElement {
                 },
                 serpentine: d.serpentine,
                 threshold,
-            }),
+            },
         }
     }
 }

@@ -386,9 +386,16 @@ fn tiny_png_base64() -> String {
 
 #[test]
 fn images_are_mapped_to_the_palette() {
+    // Plain threshold, and the default dithering: solid red and black stay solid.
+    for mapping in [r#", "threshold": 100"#, ""] {
+        images_map(mapping);
+    }
+}
+
+fn images_map(mapping: &str) {
     let t = template(&format!(
         r#"{{"version": 1, "models": ["SL126", "SL126+"], "elements": [
-            {{"type": "image", "box": {{"x": 0, "y": 0, "w": 40, "h": 20}}, "data": "data:image/png;base64,{}", "fit": "stretch"}}]}}"#,
+            {{"type": "image", "box": {{"x": 0, "y": 0, "w": 40, "h": 20}}, "data": "data:image/png;base64,{}", "fit": "stretch"{mapping}}}]}}"#,
         tiny_png_base64()
     ));
     let bwr = renderer().render(&t, &cola(), Model::Sl126).unwrap().image;
