@@ -347,15 +347,7 @@ impl Client {
     /// # Errors
     /// [`PushError::Api`] with 5020 for a bad page, and the errors of every call.
     pub async fn esl_list(&self, shop_id: &str, page: Page) -> Result<EslPage, PushError> {
-        let ep = endpoints::ESL_LIST;
-        non_empty(ep, "shop_id", shop_id)?;
-        let (num, size) = (page.num.to_string(), page.size.to_string());
-        let params = [
-            ("shop_id", shop_id),
-            ("page_num", num.as_str()),
-            ("page_size", size.as_str()),
-        ];
-        Ok(self.call(ep, &params, None).await?.data)
+        self.list_page(endpoints::ESL_LIST, shop_id, page).await
     }
 
     /// All of a shop's ESLs, walking getList's pages ([`LIST_ALL_PAGE_SIZE`] per page) until
@@ -364,25 +356,10 @@ impl Client {
     /// # Errors
     /// The first page's error; the walk stops there.
     pub async fn esl_list_all(&self, shop_id: &str) -> Result<Vec<EslSummary>, PushError> {
-        let mut all = Vec::new();
-        let mut num = 1;
-        loop {
-            let page = self
-                .esl_list(
-                    shop_id,
-                    Page {
-                        num,
-                        size: LIST_ALL_PAGE_SIZE,
-                    },
-                )
-                .await?;
-            let got = page.esl_list.len();
-            all.extend(page.esl_list);
-            if done_walking(all.len(), got, page.total_count, num) {
-                return Ok(all);
-            }
-            num += 1;
-        }
+        self.walk_pages(endpoints::ESL_LIST, shop_id, |p: EslPage| {
+            (p.esl_list, p.total_count)
+        })
+        .await
     }
 
     /// `/device/esl/getInfo`: one ESL's details, by id or code.
@@ -417,7 +394,27 @@ impl Client {
     /// # Errors
     /// [`PushError::Api`] with 5020 for a bad page, and the errors of every call.
     pub async fn ap_list(&self, shop_id: &str, page: Page) -> Result<ApPage, PushError> {
-        let ep = endpoints::AP_LIST;
+        self.list_page(endpoints::AP_LIST, shop_id, page).await
+    }
+
+    /// All of a shop's APs, walking `/device/ap/getList`'s pages.
+    ///
+    /// # Errors
+    /// The first failing page's error.
+    pub async fn ap_list_all(&self, shop_id: &str) -> Result<Vec<ApSummary>, PushError> {
+        self.walk_pages(endpoints::AP_LIST, shop_id, |p: ApPage| {
+            (p.ap_list, p.total_count)
+        })
+        .await
+    }
+
+    /// One page of a paged list endpoint (getList of ESLs or APs).
+    async fn list_page<P: DeserializeOwned>(
+        &self,
+        ep: &'static str,
+        shop_id: &str,
+        page: Page,
+    ) -> Result<P, PushError> {
         non_empty(ep, "shop_id", shop_id)?;
         let (num, size) = (page.num.to_string(), page.size.to_string());
         let params = [
@@ -428,26 +425,26 @@ impl Client {
         Ok(self.call(ep, &params, None).await?.data)
     }
 
-    /// All of a shop's APs, walking `/device/ap/getList`'s pages.
-    ///
-    /// # Errors
-    /// The first failing page's error.
-    pub async fn ap_list_all(&self, shop_id: &str) -> Result<Vec<ApSummary>, PushError> {
+    /// Every item of a paged list endpoint, [`LIST_ALL_PAGE_SIZE`] per page, until
+    /// `total_count` are read or a page comes back short; `split` takes a page apart into
+    /// its items and the total.
+    async fn walk_pages<P: DeserializeOwned, T>(
+        &self,
+        ep: &'static str,
+        shop_id: &str,
+        split: impl Fn(P) -> (Vec<T>, u64),
+    ) -> Result<Vec<T>, PushError> {
         let mut all = Vec::new();
         let mut num = 1;
         loop {
-            let page = self
-                .ap_list(
-                    shop_id,
-                    Page {
-                        num,
-                        size: LIST_ALL_PAGE_SIZE,
-                    },
-                )
-                .await?;
-            let got = page.ap_list.len();
-            all.extend(page.ap_list);
-            if done_walking(all.len(), got, page.total_count, num) {
+            let page = Page {
+                num,
+                size: LIST_ALL_PAGE_SIZE,
+            };
+            let (items, total) = split(self.list_page(ep, shop_id, page).await?);
+            let got = items.len();
+            all.extend(items);
+            if done_walking(all.len(), got, total, num) {
                 return Ok(all);
             }
             num += 1;
