@@ -160,13 +160,7 @@ async fn run_async(cmd: NetCommand) -> Result<()> {
                 .push_image(&PushImage::new(shop_id.clone(), esl_id.clone(), image))
                 .await
                 .with_context(|| format!("pushing {} to ESL {esl_id}", file.display()))?;
-            println!(
-                "{}",
-                serde_json::json!({
-                    "code": 0, "msg": receipt.message, "attempts": receipt.attempts,
-                    "shop_id": shop_id, "esl_id": esl_id,
-                })
-            );
+            print_receipt(&receipt, &shop_id, &esl_id);
         }
         NetCommand::Flash {
             conn,
@@ -188,13 +182,7 @@ async fn run_async(cmd: NetCommand) -> Result<()> {
                 .flash_led(&req)
                 .await
                 .with_context(|| format!("flashing ESL {esl_id}"))?;
-            println!(
-                "{}",
-                serde_json::json!({
-                    "code": 0, "msg": receipt.message, "attempts": receipt.attempts,
-                    "shop_id": shop_id, "esl_id": esl_id,
-                })
-            );
+            print_receipt(&receipt, &shop_id, &esl_id);
         }
         NetCommand::Labels {
             conn,
@@ -258,4 +246,15 @@ async fn run_async(cmd: NetCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Prints the platform's answer to a push or flash as one JSON line.
+fn print_receipt(receipt: &esl_push::Receipt, shop_id: &str, esl_id: &str) {
+    println!(
+        "{}",
+        serde_json::json!({
+            "code": 0, "msg": receipt.message, "attempts": receipt.attempts,
+            "shop_id": shop_id, "esl_id": esl_id,
+        })
+    );
 }
