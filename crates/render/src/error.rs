@@ -142,6 +142,20 @@ pub enum RenderError {
         /// What is wrong.
         reason: String,
     },
+    /// A bound value (after formatting) longer than [`MAX_VALUE_CHARS`](crate::MAX_VALUE_CHARS).
+    #[error(
+        "template {template}: {element}: the value has {chars} characters; at most {max} can be shown"
+    )]
+    ValueTooLong {
+        /// The template.
+        template: String,
+        /// JSON path of the element.
+        element: String,
+        /// Its length in characters.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
     /// In strict mode, a warning is an error.
     #[error("template {template}: strict mode: {warning}")]
     Strict {
@@ -197,4 +211,17 @@ pub enum Warning {
         /// What is shown.
         shown: String,
     },
+}
+
+impl Warning {
+    /// JSON path of the element the warning is about.
+    #[must_use]
+    pub fn element(&self) -> &str {
+        match self {
+            Warning::MissingGlyph { element, .. }
+            | Warning::CodeNotDrawn { element, .. }
+            | Warning::NarrowQuietZone { element, .. }
+            | Warning::Truncated { element, .. } => element,
+        }
+    }
 }

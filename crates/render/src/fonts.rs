@@ -42,6 +42,8 @@ pub(crate) struct Face {
     pub(crate) baseline_ratio: f32,
     /// A stable hash of the font bytes.
     fingerprint: u64,
+    /// SHA-256 of the font file: a scene's fingerprint names its fonts by it.
+    pub(crate) content_hash: [u8; 32],
 }
 
 impl Face {
@@ -66,6 +68,10 @@ impl Face {
             height_units,
             baseline_ratio: ascent / height_units,
             fingerprint: fnv1a(bytes),
+            content_hash: {
+                use sha2::Digest as _;
+                sha2::Sha256::digest(bytes).into()
+            },
         })
     }
 
@@ -259,6 +265,10 @@ impl FontBook {
 
     pub(crate) fn face(&self, index: usize) -> &Face {
         &self.faces[index]
+    }
+
+    pub(crate) fn face_arc(&self, index: usize) -> Arc<Face> {
+        Arc::clone(&self.faces[index])
     }
 
     pub(crate) fn fallback(&self) -> &[usize] {

@@ -35,9 +35,12 @@ mod fonts;
 pub mod golden;
 mod loader;
 mod panel;
+mod picture;
 pub mod quantise;
 mod raster;
+mod rasterise;
 mod render;
+pub mod scene;
 pub mod template;
 mod text;
 
@@ -45,7 +48,11 @@ pub use error::{RenderError, TemplateError, Warning};
 pub use fonts::{FontBook, FontError};
 pub use loader::{MAX_IMAGE_SIDE, Template};
 pub use panel::{EncodeError, PanelImage};
-pub use render::{RenderOptions, Rendered, Renderer};
+pub use picture::{MAX_IMAGE_PIXELS, PictureId};
+pub use raster::Rect;
+pub use rasterise::rasterise;
+pub use render::{MAX_VALUE_CHARS, RenderOptions, Rendered, Renderer};
+pub use scene::{Fingerprint, Scene, SceneElement};
 pub use template::json_schema;
 
 /// The engine's render version: bumped whenever a change to this crate can change the

@@ -26,7 +26,7 @@ pub struct Template {
     pub(crate) spec: TemplateSpec,
     pub(crate) name: String,
     pub(crate) layouts: LayoutIndex,
-    pub(crate) images: Vec<Arc<RgbaImage>>,
+    pub(crate) images: Vec<Arc<crate::picture::Source>>,
     pub(crate) source_hash: u64,
 }
 
@@ -273,7 +273,7 @@ fn collect_fields(elements: &[Element], out: &mut std::collections::BTreeSet<Str
 struct Validator<'a> {
     template: String,
     base_dir: Option<&'a Path>,
-    images: Vec<Arc<RgbaImage>>,
+    images: Vec<Arc<crate::picture::Source>>,
 }
 
 impl Validator<'_> {
@@ -456,7 +456,8 @@ impl Validator<'_> {
                     let decoded =
                         decode_image(&bytes).map_err(|m| self.image_err(&p, &label, m))?;
                     img.decoded = Some(self.images.len());
-                    self.images.push(Arc::new(decoded));
+                    self.images
+                        .push(Arc::new(crate::picture::Source::new(decoded)));
                 }
                 Element::Barcode(b) => {
                     self.check_box(&p, b.bounds.w, b.bounds.h)?;

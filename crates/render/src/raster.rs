@@ -7,17 +7,23 @@
 
 use esl_model::{Ink, Palette};
 
-/// A clip or fill rectangle in canvas pixels: `x0 ≤ x < x1`, `y0 ≤ y < y1`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Rect {
+/// A rectangle in canvas pixels: it covers `x0 ≤ x < x1`, `y0 ≤ y < y1`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Rect {
+    /// Left edge (inclusive).
     pub x0: i32,
+    /// Top edge (inclusive).
     pub y0: i32,
+    /// Right edge (exclusive).
     pub x1: i32,
+    /// Bottom edge (exclusive).
     pub y1: i32,
 }
 
 impl Rect {
-    pub(crate) fn new(x: i32, y: i32, w: u32, h: u32) -> Rect {
+    /// The rectangle at `(x, y)` of `w × h` pixels (saturating at the edges of `i32`).
+    #[must_use]
+    pub fn new(x: i32, y: i32, w: u32, h: u32) -> Rect {
         let w = i32::try_from(w).unwrap_or(i32::MAX);
         let h = i32::try_from(h).unwrap_or(i32::MAX);
         Rect {
@@ -28,7 +34,9 @@ impl Rect {
         }
     }
 
-    pub(crate) fn intersect(self, o: Rect) -> Rect {
+    /// The part both rectangles cover (empty when they do not meet).
+    #[must_use]
+    pub fn intersect(self, o: Rect) -> Rect {
         Rect {
             x0: self.x0.max(o.x0),
             y0: self.y0.max(o.y0),
@@ -37,19 +45,27 @@ impl Rect {
         }
     }
 
-    pub(crate) fn is_empty(self) -> bool {
+    /// Whether it covers no pixel.
+    #[must_use]
+    pub fn is_empty(self) -> bool {
         self.x0 >= self.x1 || self.y0 >= self.y1
     }
 
-    pub(crate) fn width(self) -> i32 {
-        (self.x1 - self.x0).max(0)
+    /// Width in pixels (0 when empty).
+    #[must_use]
+    pub fn width(self) -> i32 {
+        self.x1.saturating_sub(self.x0).max(0)
     }
 
-    pub(crate) fn height(self) -> i32 {
-        (self.y1 - self.y0).max(0)
+    /// Height in pixels (0 when empty).
+    #[must_use]
+    pub fn height(self) -> i32 {
+        self.y1.saturating_sub(self.y0).max(0)
     }
 
-    pub(crate) fn contains(self, x: i32, y: i32) -> bool {
+    /// Whether it covers the pixel `(x, y)`.
+    #[must_use]
+    pub fn contains(self, x: i32, y: i32) -> bool {
         x >= self.x0 && x < self.x1 && y >= self.y0 && y < self.y1
     }
 }

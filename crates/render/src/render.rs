@@ -1,21 +1,33 @@
-//! The renderer: walks a template's layout for a product and draws it.
+//! The first stage: a template's layout resolved for a product and a model into a
+//! [`Scene`], and the [`Renderer`] that runs both stages.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use ab_glyph::GlyphId;
 use esl_model::{Ink, Model, Product};
 
 use crate::bind::{self, BindFailure};
 use crate::codes;
 use crate::error::{RenderError, Warning};
-use crate::fonts::FontBook;
+use crate::fonts::{Face, FontBook};
 use crate::loader::Template;
 use crate::panel::PanelImage;
-use crate::raster::{Canvas, Rect};
+use crate::raster::Rect;
+use crate::rasterise::rasterise;
+use crate::scene::{
+    BarcodeContent, Content, GlyphPos, PictureContent, PriceContent, PricePart, PriceRole, Prim,
+    QrContent, Scene, SceneElement, TextContent,
+};
 use crate::template::{
     BarcodeElement, Condition, Element, FontList, HAlign, ImageElement, OnError, PriceElement,
     QrElement, SmallPosition, TextElement, VAlign,
 };
 use crate::text::{self, Chain, TextBox};
+
+/// The longest text, in characters, that a bound value may have once formatted. Longer
+/// values are refused: no label shows them, and fitting them would cost time for nothing.
+pub const MAX_VALUE_CHARS: usize = 1000;
 
 /// Options of a [`Renderer`].
 #[derive(Clone, Debug, Default)]
@@ -35,6 +47,9 @@ pub struct Rendered {
 
 /// Renders templates with one font book. Cheap to clone, `Send + Sync`: share one across
 /// threads and render from all of them.
+///
+/// [`Renderer::render`] runs the two stages in turn: [`Renderer::bind`] resolves a label
+/// into a [`Scene`] (all the fallible work), and [`rasterise`](crate::rasterise) draws it.
 ///
 /// ```
 /// # #[cfg(feature = "embedded-fonts")] {
@@ -85,19 +100,42 @@ impl Renderer {
         &self.fonts
     }
 
-    /// Renders `product` with `template` for `model`.
+    /// Renders `product` with `template` for `model`: [`Renderer::bind`], then
+    /// [`rasterise`](crate::rasterise).
     ///
     /// # Errors
-    /// [`RenderError::UnsupportedModel`] when the template does not serve the model; a
-    /// missing field without fallback, a value that is not a number where one is needed,
-    /// an unknown font, a price too wide for its box even at `min_size`; in strict mode,
-    /// any warning.
+    /// As [`Renderer::bind`].
     pub fn render(
         &self,
         template: &Template,
         product: &Product,
         model: Model,
     ) -> Result<Rendered, RenderError> {
+        let scene = self.bind(template, product, model)?;
+        let image = rasterise(&scene);
+        Ok(Rendered {
+            image,
+            warnings: scene.warnings,
+        })
+    }
+
+    /// Resolves `product` with `template` for `model` into a [`Scene`]: conditions
+    /// evaluated, values bound and formatted, fonts chosen, text fitted and broken into
+    /// lines, prices split into parts, codes encoded, pictures prepared, every box placed
+    /// and clipped.
+    ///
+    /// # Errors
+    /// [`RenderError::UnsupportedModel`] when the template does not serve the model; a
+    /// missing field without fallback, a value that is not a number where one is needed or
+    /// is longer than [`MAX_VALUE_CHARS`], an unknown font, a price too wide for its box
+    /// even at `min_size`, a code that cannot be drawn with `on_error: fail`; in strict
+    /// mode, any warning.
+    pub fn bind(
+        &self,
+        template: &Template,
+        product: &Product,
+        model: Model,
+    ) -> Result<Scene, RenderError> {
         let Some(layout) = template.layout(model) else {
             return Err(RenderError::UnsupportedModel {
                 template: template.name.clone(),
@@ -113,19 +151,25 @@ impl Renderer {
         let (pw, ph) = model.size();
         let turns = layout.rotation.quarter_turns();
         let (dw, dh) = if turns % 2 == 1 { (ph, pw) } else { (pw, ph) };
-        let mut cx = Ctx {
+        let canvas = Rect::new(0, 0, dw, dh);
+        let mut b = Builder {
             r: self,
             template,
             product,
             model,
-            canvas: Canvas::new(dw, dh, model.palette(), template.spec.background.into()),
+            canvas,
+            fonts: Vec::new(),
+            font_index: BTreeMap::new(),
+            elements: Vec::new(),
             warnings: Vec::new(),
         };
-        let full = cx.canvas.bounds();
-        cx.elements(layout.elements, &layout.path, 0, 0, full)?;
-        let Ctx {
-            canvas, warnings, ..
-        } = cx;
+        b.elements(layout.elements, &layout.path, 0, 0, canvas)?;
+        let Builder {
+            fonts,
+            elements,
+            warnings,
+            ..
+        } = b;
         if self.options.strict {
             if let Some(w) = warnings.first() {
                 return Err(RenderError::Strict {
@@ -134,11 +178,23 @@ impl Renderer {
                 });
             }
         }
-        let canvas = canvas.rotated(turns);
-        Ok(Rendered {
-            image: PanelImage::new(model, canvas.width, canvas.height, canvas.pixels),
+        Ok(Scene {
+            template: template.name.clone(),
+            model,
+            rotation: layout.rotation,
+            width: dw,
+            height: dh,
+            background: model.palette().map(template.spec.background.into()),
+            fonts,
+            elements,
             warnings,
         })
+    }
+
+    /// Draws a scene made by [`Renderer::bind`]; the same as [`rasterise`](crate::rasterise).
+    #[must_use]
+    pub fn rasterise(&self, scene: &Scene) -> PanelImage {
+        rasterise(scene)
     }
 }
 
@@ -151,16 +207,26 @@ struct CodeBinding<'a> {
     error_text: Option<&'a String>,
 }
 
-struct Ctx<'a> {
+/// A glyph to place: the book's face index, the glyph, its integer origin.
+type Placement = (usize, GlyphId, i32, i32);
+
+/// Builds the scene of one label.
+struct Builder<'a> {
     r: &'a Renderer,
     template: &'a Template,
     product: &'a Product,
     model: Model,
-    canvas: Canvas,
+    /// The design canvas.
+    canvas: Rect,
+    /// The fonts the scene draws with, in order of first use.
+    fonts: Vec<Arc<Face>>,
+    /// Book index → index in `fonts`.
+    font_index: BTreeMap<usize, u32>,
+    elements: Vec<SceneElement>,
     warnings: Vec<Warning>,
 }
 
-impl Ctx<'_> {
+impl Builder<'_> {
     fn fail(&self, path: &str, f: BindFailure) -> RenderError {
         let template = self.template.name.clone();
         let element = path.to_owned();
@@ -181,6 +247,20 @@ impl Ctx<'_> {
                 message,
             },
         }
+    }
+
+    /// Refuses a bound value longer than [`MAX_VALUE_CHARS`].
+    fn check_length(&self, path: &str, value: &str) -> Result<(), RenderError> {
+        let chars = value.chars().count();
+        if chars > MAX_VALUE_CHARS {
+            return Err(RenderError::ValueTooLong {
+                template: self.template.name.clone(),
+                element: path.to_owned(),
+                chars,
+                max: MAX_VALUE_CHARS,
+            });
+        }
+        Ok(())
     }
 
     fn shown(&self, when: Option<&Condition>, path: &str) -> Result<bool, RenderError> {
@@ -228,6 +308,88 @@ impl Ctx<'_> {
         }
     }
 
+    /// The scene's index of a book face, adding it on first use.
+    fn font(&mut self, book_index: usize) -> u32 {
+        if let Some(&i) = self.font_index.get(&book_index) {
+            return i;
+        }
+        let i = self.fonts.len() as u32;
+        self.fonts.push(self.r.fonts().face_arc(book_index));
+        self.font_index.insert(book_index, i);
+        i
+    }
+
+    /// Glyph primitives for placed glyphs of one size and ink: one primitive per font, in
+    /// order of first appearance. Glyphs whose em box cannot reach `clip` are left out.
+    fn glyphs(
+        &mut self,
+        placed: impl IntoIterator<Item = Placement>,
+        size: u32,
+        ink: Ink,
+        clip: Rect,
+    ) -> Vec<Prim> {
+        let mut out: Vec<Prim> = Vec::new();
+        let reach = i32::try_from(size).unwrap_or(i32::MAX).saturating_mul(2);
+        for (face, id, x, y) in placed {
+            // A glyph's ink lies within about one em of its origin; two ems is a safe
+            // margin for any outline, and it keeps far-off glyphs out of the scene.
+            let em = Rect {
+                x0: x.saturating_sub(reach),
+                y0: y.saturating_sub(reach),
+                x1: x.saturating_add(reach),
+                y1: y.saturating_add(reach),
+            };
+            if em.intersect(clip).is_empty() {
+                continue;
+            }
+            let font = self.font(face);
+            let pos = GlyphPos { id: id.0, x, y };
+            let existing = out.iter_mut().find_map(|p| match p {
+                Prim::Glyphs {
+                    font: f, glyphs, ..
+                } if *f == font => Some(glyphs),
+                _ => None,
+            });
+            match existing {
+                Some(glyphs) => glyphs.push(pos),
+                None => out.push(Prim::Glyphs {
+                    font,
+                    size,
+                    ink,
+                    glyphs: vec![pos],
+                }),
+            }
+        }
+        out
+    }
+
+    /// Adds an element: its clip is cut to the canvas, and an element with nothing visible
+    /// keeps its place in the list but draws nothing.
+    fn push(
+        &mut self,
+        path: &str,
+        id: Option<&String>,
+        bounds: Rect,
+        clip: Rect,
+        content: Content,
+        prims: Vec<Prim>,
+    ) {
+        let clip = clip.intersect(self.canvas);
+        let (clip, prims) = if clip.is_empty() {
+            (None, Vec::new())
+        } else {
+            (Some(clip), prims)
+        };
+        self.elements.push(SceneElement {
+            path: path.to_owned(),
+            id: id.cloned(),
+            bounds,
+            clip,
+            content,
+            prims,
+        });
+    }
+
     fn elements(
         &mut self,
         elements: &[Element],
@@ -267,35 +429,61 @@ impl Ctx<'_> {
             }
             Element::Rect(r) => {
                 if self.shown(r.when.as_ref(), path)? {
-                    self.canvas.rounded_rect(
-                        abs(&r.bounds),
-                        r.radius,
-                        r.fill.map(Ink::from),
-                        r.outline.map(|c| (Ink::from(c), r.stroke)),
-                        clip,
-                    );
+                    let b = abs(&r.bounds);
+                    let prim = Prim::RoundRect {
+                        rect: b,
+                        radius: r.radius,
+                        fill: r.fill.map(Ink::from),
+                        outline: r.outline.map(Ink::from),
+                        stroke: r.stroke,
+                    };
+                    let clip = clip.intersect(b);
+                    self.push(path, r.id.as_ref(), b, clip, Content::Shape, vec![prim]);
                 }
             }
             Element::Ellipse(e) => {
                 if self.shown(e.when.as_ref(), path)? {
-                    self.canvas.ellipse(
-                        abs(&e.bounds),
-                        e.fill.map(Ink::from),
-                        e.outline.map(|c| (Ink::from(c), e.stroke)),
-                        clip,
-                    );
+                    let b = abs(&e.bounds);
+                    let prim = Prim::Ellipse {
+                        rect: b,
+                        fill: e.fill.map(Ink::from),
+                        outline: e.outline.map(Ink::from),
+                        stroke: e.stroke,
+                    };
+                    let clip = clip.intersect(b);
+                    self.push(path, e.id.as_ref(), b, clip, Content::Shape, vec![prim]);
                 }
             }
             Element::Line(l) => {
                 if self.shown(l.when.as_ref(), path)? {
                     let from = (ox.saturating_add(l.from.x), oy.saturating_add(l.from.y));
                     let to = (ox.saturating_add(l.to.x), oy.saturating_add(l.to.y));
-                    self.canvas.line(from, to, l.width, l.color.into(), clip);
+                    let half = (l.width / 2) as i32;
+                    let bounds = Rect {
+                        x0: from.0.min(to.0) - half,
+                        y0: from.1.min(to.1) - half,
+                        x1: from.0.max(to.0) + half + 1,
+                        y1: from.1.max(to.1) + half + 1,
+                    };
+                    let prim = Prim::Line {
+                        from,
+                        to,
+                        width: l.width,
+                        ink: l.color.into(),
+                    };
+                    self.push(
+                        path,
+                        l.id.as_ref(),
+                        bounds,
+                        clip,
+                        Content::Shape,
+                        vec![prim],
+                    );
                 }
             }
             Element::Image(img) => {
                 if self.shown(img.when.as_ref(), path)? {
-                    self.image(img, abs(&img.bounds), clip);
+                    self.image(img, abs(&img.bounds), path, clip);
                 }
             }
             Element::Barcode(b) => {
@@ -312,9 +500,15 @@ impl Ctx<'_> {
                 if self.shown(g.when.as_ref(), path)? {
                     let b = abs(&g.bounds);
                     let inner = clip.intersect(b);
-                    if let Some(bg) = g.background {
-                        self.canvas.fill_rect(b, bg.into(), inner);
-                    }
+                    let prims = g
+                        .background
+                        .map(|bg| Prim::Fill {
+                            rect: b,
+                            ink: bg.into(),
+                        })
+                        .into_iter()
+                        .collect();
+                    self.push(path, g.id.as_ref(), b, inner, Content::Group, prims);
                     self.elements(&g.elements, &format!("{path}.elements"), b.x0, b.y0, inner)?;
                 }
             }
@@ -359,10 +553,7 @@ impl Ctx<'_> {
         if value.is_empty() {
             return Ok(());
         }
-        let clip = clip.intersect(bounds);
-        if let Some(bg) = t.background {
-            self.canvas.fill_rect(bounds, bg.into(), clip);
-        }
+        self.check_length(path, &value)?;
         let chain = self.chain(&t.font, path)?;
         let tb = TextBox {
             bounds,
@@ -374,7 +565,8 @@ impl Ctx<'_> {
             align: t.align,
             valign: t.valign,
         };
-        let layout = text::layout(self.r.fonts(), &tb, &value);
+        let book = self.r.fonts();
+        let layout = text::layout(book, &tb, &value);
         self.report_missing(path, &layout.missing);
         if let Some(shown) = &layout.truncated {
             self.warnings.push(Warning::Truncated {
@@ -383,14 +575,48 @@ impl Ctx<'_> {
                 shown: shown.clone(),
             });
         }
-        text::draw_layout(
-            &mut self.canvas,
-            self.r.fonts(),
-            &layout,
-            t.color.into(),
-            t.strike,
-            clip,
-        );
+        let clip = clip.intersect(bounds);
+        let ink: Ink = t.color.into();
+        let mut prims = Vec::new();
+        if let Some(bg) = t.background {
+            prims.push(Prim::Fill {
+                rect: bounds,
+                ink: bg.into(),
+            });
+        }
+        let placed: Vec<Placement> = layout
+            .lines
+            .iter()
+            .flat_map(|(line, x, baseline)| {
+                line.glyphs
+                    .iter()
+                    .map(move |g| (g.face, g.id, x + g.x.round() as i32, *baseline))
+            })
+            .collect();
+        prims.extend(self.glyphs(placed, layout.size, ink, clip));
+        if t.strike {
+            for (line, x, baseline) in &layout.lines {
+                if line.glyphs.is_empty() {
+                    continue;
+                }
+                let th = text::strike_thickness(layout.size);
+                let y = baseline - (layout.size as f32 * 0.3).round() as i32 - th / 2;
+                prims.push(Prim::Fill {
+                    rect: Rect::new(*x, y, line.width.round() as u32, th as u32),
+                    ink,
+                });
+            }
+        }
+        let content = Content::Text(TextContent {
+            size: layout.size,
+            lines: layout
+                .lines
+                .iter()
+                .map(|(l, _, _)| l.text.clone())
+                .collect(),
+            truncated: layout.truncated.is_some(),
+        });
+        self.push(path, t.id.as_ref(), bounds, clip, content, prims);
         Ok(())
     }
 
@@ -484,9 +710,6 @@ impl Ctx<'_> {
             });
         };
         let clip = clip.intersect(bounds);
-        if let Some(bg) = t.background {
-            self.canvas.fill_rect(bounds, bg.into(), clip);
-        }
         let w = width.round() as i32;
         let x0 = match t.align {
             HAlign::Left => bounds.x0,
@@ -503,30 +726,82 @@ impl Ctx<'_> {
             SmallPosition::Baseline => baseline,
         };
         let ink: Ink = t.color.into();
-        let mut pen = x0 as f32;
-        let draw = |canvas: &mut Canvas, line: &text::Line, size: u32, base: i32, pen: &mut f32| {
-            for g in &line.glyphs {
-                let gx = (*pen + g.x).round() as i32;
-                text::draw_glyph(canvas, book.face(g.face), g.id, size, (gx, base), ink, clip);
-            }
-            *pen += line.width;
-        };
+        // The parts in drawing order, with the pen advancing over each.
+        let mut order: Vec<(PriceRole, &text::Line, &str, u32, i32)> = Vec::new();
+        let int_text = parts.integer.as_str();
         if !t.currency_after {
-            draw(&mut self.canvas, &cur, small, small_baseline, &mut pen);
-            pen += gap;
+            order.push((
+                PriceRole::Currency,
+                &cur,
+                &t.currency,
+                small,
+                small_baseline,
+            ));
         }
-        draw(&mut self.canvas, &int, size, baseline, &mut pen);
-        draw(&mut self.canvas, &frac, small, small_baseline, &mut pen);
+        order.push((PriceRole::Integer, &int, int_text, size, baseline));
+        order.push((
+            PriceRole::Fraction,
+            &frac,
+            &small_text,
+            small,
+            small_baseline,
+        ));
         if t.currency_after {
-            pen += gap;
-            draw(&mut self.canvas, &cur, small, small_baseline, &mut pen);
+            order.push((
+                PriceRole::Currency,
+                &cur,
+                &t.currency,
+                small,
+                small_baseline,
+            ));
+        }
+        let mut pen = x0 as f32;
+        let mut prims = Vec::new();
+        if let Some(bg) = t.background {
+            prims.push(Prim::Fill {
+                rect: bounds,
+                ink: bg.into(),
+            });
+        }
+        let mut shown_parts = Vec::new();
+        for (role, line, part_text, part_size, base) in order {
+            if role == PriceRole::Currency && t.currency_after {
+                pen += gap;
+            }
+            let start = pen;
+            let placed: Vec<Placement> = line
+                .glyphs
+                .iter()
+                .map(|g| (g.face, g.id, (start + g.x).round() as i32, base))
+                .collect();
+            prims.extend(self.glyphs(placed, part_size, ink, clip));
+            pen += line.width;
+            if role == PriceRole::Currency && !t.currency_after {
+                pen += gap;
+            }
+            if !part_text.is_empty() {
+                shown_parts.push(PricePart {
+                    role,
+                    text: part_text.to_owned(),
+                    size: part_size,
+                    x: start.round() as i32,
+                    baseline: base,
+                });
+            }
         }
         if t.strike {
             let th = text::strike_thickness(size);
             let y = baseline - digit_h / 2 - th / 2;
-            self.canvas
-                .fill_rect(Rect::new(x0 - 1, y, (w + 2) as u32, th as u32), ink, clip);
+            prims.push(Prim::Fill {
+                rect: Rect::new(x0 - 1, y, (w + 2) as u32, th as u32),
+                ink,
+            });
         }
+        let content = Content::Price(PriceContent {
+            parts: shown_parts,
+            strike: t.strike,
+        });
+        self.push(path, t.id.as_ref(), bounds, clip, content, prims);
         Ok(())
     }
 
@@ -542,37 +817,40 @@ impl Ctx<'_> {
             Some(fb) => Ok(Err(fb.clone())),
             None => Err(self.fail(path, BindFailure::Missing(f))),
         };
-        match (c.field, c.literal) {
+        let value = match (c.field, c.literal) {
             (Some(f), _) => match bind::format_field(self.product, f, None, 0)
                 .map_err(|e| self.fail(path, e))?
             {
-                Some(v) => Ok(Ok(v.trim().to_owned())),
-                None => missing(f.clone()),
+                Some(v) => v.trim().to_owned(),
+                None => return missing(f.clone()),
             },
             (None, Some(lit)) => match bind::interpolate(lit, self.product) {
-                Ok(v) => Ok(Ok(v)),
-                Err(BindFailure::Missing(f)) => missing(f),
-                Err(other) => Err(self.fail(path, other)),
+                Ok(v) => v,
+                Err(BindFailure::Missing(f)) => return missing(f),
+                Err(other) => return Err(self.fail(path, other)),
             },
-            (None, None) => Ok(Ok(String::new())),
-        }
+            (None, None) => String::new(),
+        };
+        self.check_length(path, &value)?;
+        Ok(Ok(value))
     }
 
-    /// Draws a code element: resolves its value, lets `draw` encode and draw it, and applies
-    /// the element's `on_error` policy when `draw` reports why it could not.
+    /// Resolves a code element: its value, then `encode` (which adds the element and says
+    /// `Ok(Err(reason))` when it cannot), then the element's `on_error` policy.
     fn code(
         &mut self,
         c: &CodeBinding<'_>,
+        id: Option<&String>,
         bounds: Rect,
         path: &str,
         clip: Rect,
-        draw: impl FnOnce(&mut Self, &str) -> Result<Result<(), String>, RenderError>,
+        encode: impl FnOnce(&mut Self, &str) -> Result<Result<(), String>, RenderError>,
     ) -> Result<(), RenderError> {
         let value = match self.code_value(c, path)? {
             Ok(v) => v,
-            Err(fallback) => return self.plain_text(&fallback, bounds, path, clip),
+            Err(fallback) => return self.plain_text(&fallback, id, bounds, path, clip),
         };
-        let Err(reason) = draw(self, &value)? else {
+        let Err(reason) = encode(self, &value)? else {
             return Ok(());
         };
         if c.on_error == OnError::Fail {
@@ -591,15 +869,16 @@ impl Ctx<'_> {
         });
         if c.on_error == OnError::Text {
             let shown = c.error_text.cloned().unwrap_or(value);
-            self.plain_text(&shown, bounds, path, clip)?;
+            self.plain_text(&shown, id, bounds, path, clip)?;
         }
         Ok(())
     }
 
-    /// Draws `text` fitted into `bounds` with the bundled sans font (for code fallbacks).
+    /// `text` fitted into `bounds` with the bundled sans font (for code fallbacks).
     fn plain_text(
         &mut self,
         text: &str,
+        id: Option<&String>,
         bounds: Rect,
         path: &str,
         clip: Rect,
@@ -621,14 +900,27 @@ impl Ctx<'_> {
         };
         let layout = text::layout(self.r.fonts(), &tb, text);
         self.report_missing(path, &layout.missing);
-        text::draw_layout(
-            &mut self.canvas,
-            self.r.fonts(),
-            &layout,
-            Ink::Black,
-            false,
-            clip.intersect(bounds),
-        );
+        let clip = clip.intersect(bounds);
+        let placed: Vec<Placement> = layout
+            .lines
+            .iter()
+            .flat_map(|(line, x, baseline)| {
+                line.glyphs
+                    .iter()
+                    .map(move |g| (g.face, g.id, x + g.x.round() as i32, *baseline))
+            })
+            .collect();
+        let prims = self.glyphs(placed, layout.size, Ink::Black, clip);
+        let content = Content::Text(TextContent {
+            size: layout.size,
+            lines: layout
+                .lines
+                .iter()
+                .map(|(l, _, _)| l.text.clone())
+                .collect(),
+            truncated: layout.truncated.is_some(),
+        });
+        self.push(path, id, bounds, clip, content, prims);
         Ok(())
     }
 
@@ -646,14 +938,14 @@ impl Ctx<'_> {
             on_error: b.on_error,
             error_text: b.error_text.as_ref(),
         };
-        self.code(&binding, bounds, path, clip, |me, value| {
-            me.draw_barcode(b, value, bounds, path, clip)
+        self.code(&binding, b.id.as_ref(), bounds, path, clip, |me, value| {
+            me.encode_barcode(b, value, bounds, path, clip)
         })
     }
 
-    /// Encodes and draws; `Ok(Err(reason))` when the value cannot be encoded or the code
-    /// does not fit.
-    fn draw_barcode(
+    /// Encodes and lays out a barcode; `Ok(Err(reason))` when the value cannot be encoded
+    /// or the code does not fit.
+    fn encode_barcode(
         &mut self,
         b: &BarcodeElement,
         value: &str,
@@ -716,11 +1008,10 @@ impl Ctx<'_> {
             )));
         }
         let clip = clip.intersect(bounds);
-        self.canvas.fill_rect(
-            Rect::new(x0, bounds.y0, width as u32, bounds.height() as u32),
-            Ink::White,
-            clip,
-        );
+        let mut prims = vec![Prim::Fill {
+            rect: Rect::new(x0, bounds.y0, width as u32, bounds.height() as u32),
+            ink: Ink::White,
+        }];
         let guard_h = bar_h + text_band / 2;
         for (i, (&bar, &guard)) in code.modules.iter().zip(&code.guards).enumerate() {
             if bar {
@@ -729,35 +1020,36 @@ impl Ctx<'_> {
                 } else {
                     bar_h
                 };
-                self.canvas.fill_rect(
-                    Rect::new(bars_x + (i as u32 * m) as i32, bounds.y0, m, h as u32),
-                    Ink::Black,
-                    clip,
-                );
+                prims.push(Prim::Fill {
+                    rect: Rect::new(bars_x + (i as u32 * m) as i32, bounds.y0, m, h as u32),
+                    ink: Ink::Black,
+                });
             }
         }
         if text_size > 0 {
             let mut missing = Vec::new();
+            let mut placed: Vec<Placement> = Vec::new();
             for g in &code.text {
                 let line = text::run(book, &chain, &g.text, text_size, &mut missing);
                 let centre = bars_x * 2 + (g.from + g.to) * m as i32;
                 let x = (centre - line.width.round() as i32).div_euclid(2);
                 let baseline = bounds.y1 - (text_size as f32 * 0.22).round() as i32;
-                for gl in &line.glyphs {
-                    let gx = x + gl.x.round() as i32;
-                    text::draw_glyph(
-                        &mut self.canvas,
-                        book.face(gl.face),
-                        gl.id,
-                        text_size,
-                        (gx, baseline),
-                        Ink::Black,
-                        clip,
-                    );
-                }
+                placed.extend(
+                    line.glyphs
+                        .iter()
+                        .map(|gl| (gl.face, gl.id, x + gl.x.round() as i32, baseline)),
+                );
             }
+            prims.extend(self.glyphs(placed, text_size, Ink::Black, clip));
             self.report_missing(path, &missing);
         }
+        let content = Content::Barcode(BarcodeContent {
+            symbology: b.symbology,
+            value: value.to_owned(),
+            module_px: m,
+            modules: total,
+        });
+        self.push(path, b.id.as_ref(), bounds, clip, content, prims);
         Ok(Ok(()))
     }
 
@@ -775,14 +1067,14 @@ impl Ctx<'_> {
             on_error: q.on_error,
             error_text: q.error_text.as_ref(),
         };
-        self.code(&binding, bounds, path, clip, |me, value| {
-            me.draw_qrcode(q, value, bounds, path, clip)
+        self.code(&binding, q.id.as_ref(), bounds, path, clip, |me, value| {
+            me.encode_qrcode(q, value, bounds, path, clip)
         })
     }
 
-    /// Encodes and draws; `Ok(Err(reason))` when the value cannot be encoded or the code
-    /// does not fit.
-    fn draw_qrcode(
+    /// Encodes and lays out a QR code; `Ok(Err(reason))` when the value cannot be encoded
+    /// or the code does not fit.
+    fn encode_qrcode(
         &mut self,
         q: &QrElement,
         value: &str,
@@ -821,48 +1113,70 @@ impl Ctx<'_> {
         let x0 = bounds.x0 + (bounds.width() - size).div_euclid(2);
         let y0 = bounds.y0 + (bounds.height() - size).div_euclid(2);
         let clip = clip.intersect(bounds);
-        self.canvas.fill_rect(
-            Rect::new(x0, y0, size as u32, size as u32),
-            Ink::White,
-            clip,
-        );
         let origin = (q.quiet_zone * m) as i32;
-        for (i, &dark) in code.dark.iter().enumerate() {
-            if dark {
-                let (cx, cy) = (i as u32 % code.width, i as u32 / code.width);
-                self.canvas.fill_rect(
-                    Rect::new(
-                        x0 + origin + (cx * m) as i32,
-                        y0 + origin + (cy * m) as i32,
-                        m,
-                        m,
-                    ),
-                    Ink::Black,
-                    clip,
-                );
-            }
-        }
+        let prims = vec![
+            Prim::Fill {
+                rect: Rect::new(x0, y0, size as u32, size as u32),
+                ink: Ink::White,
+            },
+            Prim::Modules {
+                x: x0 + origin,
+                y: y0 + origin,
+                module: m,
+                columns: code.width,
+                rows: code.width,
+                ink: Ink::Black,
+                dark: code.dark,
+            },
+        ];
+        let content = Content::Qr(QrContent {
+            value: value.to_owned(),
+            modules: code.width,
+            module_px: m,
+        });
+        self.push(path, q.id.as_ref(), bounds, clip, content, prims);
         Ok(Ok(()))
     }
 
-    fn image(&mut self, img: &ImageElement, bounds: Rect, clip: Rect) {
+    fn image(&mut self, img: &ImageElement, bounds: Rect, path: &str, clip: Rect) {
         let Some(src) = img.decoded.and_then(|i| self.template.images.get(i)) else {
             return;
         };
         let clip = clip.intersect(bounds);
-        let opts = img.quantise_options();
-        // The picture is fitted to its box and quantised as a whole (dithered, or by plain
-        // threshold), and every pixel it covers at least half opaquely is drawn, white
-        // included; the margins of `contain` and transparent areas keep what is below.
-        let bw = bounds.width().max(1) as u32;
-        let fitted =
-            crate::quantise::resize_to_fit(src, bw, bounds.height().max(1) as u32, img.fit);
-        let inks = crate::quantise::quantise(&fitted, self.canvas.palette, &opts);
-        for ((px, &ink), i) in fitted.pixels().zip(&inks).zip(0u32..) {
-            if let Some(ink) = Ink::from_index(ink).filter(|_| px[3] >= 128) {
-                let (x, y) = ((i % bw) as i32, (i / bw) as i32);
-                self.canvas.put(bounds.x0 + x, bounds.y0 + y, ink, clip);
-            }
+        // The visible part of the box, in box pixels: only that part is fitted and
+        // quantised, so a box far larger than the panel costs no more than the panel.
+        let visible = clip.intersect(self.canvas);
+        let area = Rect {
+            x0: visible.x0 - bounds.x0,
+            y0: visible.y0 - bounds.y0,
+            x1: visible.x1 - bounds.x0,
+            y1: visible.y1 - bounds.y0,
+        };
+        if visible.is_empty() {
+            let content = Content::Picture(PictureContent {
+                id: crate::picture::PictureId([0; 32]),
+                area: Rect::new(0, 0, 0, 0),
+            });
+            self.push(path, img.id.as_ref(), bounds, clip, content, Vec::new());
+            return;
         }
+        let prepared = src.prepare(
+            bounds.width().max(1) as u32,
+            bounds.height().max(1) as u32,
+            area,
+            img.fit,
+            self.model.palette(),
+            &img.quantise_options(),
+        );
+        let content = Content::Picture(PictureContent {
+            id: prepared.id,
+            area,
+        });
+        let prim = Prim::Picture {
+            x: visible.x0,
+            y: visible.y0,
+            picture: prepared,
+        };
+        self.push(path, img.id.as_ref(), bounds, clip, content, vec![prim]);
     }
 }

@@ -430,40 +430,6 @@ pub(crate) fn draw_glyph(
     }
 }
 
-/// Draws a laid-out block.
-pub(crate) fn draw_layout(
-    canvas: &mut Canvas,
-    book: &FontBook,
-    l: &TextLayout,
-    ink: Ink,
-    strike: bool,
-    clip: Rect,
-) {
-    for (line, x, baseline) in &l.lines {
-        for g in &line.glyphs {
-            let gx = x + g.x.round() as i32;
-            draw_glyph(
-                canvas,
-                book.face(g.face),
-                g.id,
-                l.size,
-                (gx, *baseline),
-                ink,
-                clip,
-            );
-        }
-        if strike && !line.glyphs.is_empty() {
-            let t = strike_thickness(l.size);
-            let y = baseline - (l.size as f32 * 0.3).round() as i32 - t / 2;
-            canvas.fill_rect(
-                Rect::new(*x, y, line.width.round() as u32, t as u32),
-                ink,
-                clip,
-            );
-        }
-    }
-}
-
 /// Thickness of a strike-through line for a font size.
 pub(crate) fn strike_thickness(size: u32) -> i32 {
     ((size as f32 / 14.0).round() as i32).max(1)

@@ -57,7 +57,7 @@ mod diffuse;
 mod ordered;
 mod resize;
 
-pub use resize::{fitted_size, resize_to_fit};
+pub use resize::{fitted_size, resize_region, resize_to_fit};
 
 use diffuse::Pick;
 

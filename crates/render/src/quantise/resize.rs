@@ -58,19 +58,49 @@ pub fn fitted_size(source: (u32, u32), bw: u32, bh: u32, fit: Fit) -> (u32, u32)
 /// ```
 #[must_use]
 pub fn resize_to_fit(src: &RgbaImage, width: u32, height: u32, fit: Fit) -> RgbaImage {
-    let mut out = RgbaImage::new(width, height);
-    if width == 0 || height == 0 || src.width() == 0 || src.height() == 0 {
+    resize_region(src, width, height, fit, (0, 0, width, height))
+}
+
+/// The part `region` = `(x0, y0, x1, y1)` (box pixels, `x0 ≤ x < x1`, `y0 ≤ y < y1`, cut to
+/// the box) of [`resize_to_fit`]`(src, width, height, fit)`, pixel for pixel, computed
+/// without the rest: a huge box of which only a corner is visible costs only that corner.
+///
+/// ```
+/// use esl_render::quantise::{resize_region, resize_to_fit};
+/// use esl_render::template::Fit;
+///
+/// let src = image::RgbaImage::from_fn(30, 20, |x, y| image::Rgba([(x * 8) as u8, (y * 12) as u8, 0, 255]));
+/// let whole = resize_to_fit(&src, 90, 60, Fit::Cover);
+/// let part = resize_region(&src, 90, 60, Fit::Cover, (10, 20, 40, 35));
+/// assert_eq!(part.dimensions(), (30, 15));
+/// assert_eq!(part.get_pixel(0, 0), whole.get_pixel(10, 20));
+/// assert_eq!(part.get_pixel(29, 14), whole.get_pixel(39, 34));
+/// ```
+#[must_use]
+pub fn resize_region(
+    src: &RgbaImage,
+    width: u32,
+    height: u32,
+    fit: Fit,
+    region: (u32, u32, u32, u32),
+) -> RgbaImage {
+    let rx1 = region.2.min(width);
+    let ry1 = region.3.min(height);
+    let rx0 = region.0.min(rx1);
+    let ry0 = region.1.min(ry1);
+    let mut out = RgbaImage::new(rx1 - rx0, ry1 - ry0);
+    if out.width() == 0 || out.height() == 0 || src.width() == 0 || src.height() == 0 {
         return out;
     }
     let (w, h) = fitted_size(src.dimensions(), width, height, fit);
     // Top-left of the scaled picture in the box (negative when it overflows).
     let ox = (i64::from(width) - i64::from(w)).div_euclid(2);
     let oy = (i64::from(height) - i64::from(h)).div_euclid(2);
-    // Only the scaled columns and rows that land in the box are computed.
-    let cols = (ox.max(0)..(ox + i64::from(w)).min(i64::from(width)))
+    // Only the scaled columns and rows that land in the region are computed.
+    let cols = (ox.max(i64::from(rx0))..(ox + i64::from(w)).min(i64::from(rx1)))
         .map(|x| (x - ox) as u32)
         .collect::<Vec<_>>();
-    let rows = (oy.max(0)..(oy + i64::from(h)).min(i64::from(height)))
+    let rows = (oy.max(i64::from(ry0))..(oy + i64::from(h)).min(i64::from(ry1)))
         .map(|y| (y - oy) as u32)
         .collect::<Vec<_>>();
     let hw = Weights::new(src.width(), w, &cols);
@@ -116,7 +146,7 @@ pub fn resize_to_fit(src: &RgbaImage, width: u32, height: u32, fit: Fit) -> Rgba
                 .collect();
             window.push_back((sy, across));
         }
-        let y = (oy + i64::from(rows[j])) as u32;
+        let y = (oy + i64::from(rows[j]) - i64::from(ry0)) as u32;
         for i in 0..cols.len() {
             let mut acc = [0.0f32; 4];
             for (k, &wt) in weights.iter().enumerate() {
@@ -132,7 +162,7 @@ pub fn resize_to_fit(src: &RgbaImage, width: u32, height: u32, fit: Fit) -> Rgba
                 continue;
             }
             let un = |v: f32| color::encode((v / a).clamp(0.0, 1.0));
-            let x = (ox + i64::from(cols[i])) as u32;
+            let x = (ox + i64::from(cols[i]) - i64::from(rx0)) as u32;
             out.put_pixel(
                 x,
                 y,
