@@ -33,6 +33,7 @@ mod codes;
 mod error;
 mod fonts;
 pub mod golden;
+pub mod limits;
 mod loader;
 mod panel;
 mod picture;
@@ -46,12 +47,13 @@ mod text;
 
 pub use error::{RenderError, TemplateError, Warning};
 pub use fonts::{FontBook, FontError};
-pub use loader::{MAX_IMAGE_SIDE, Template};
+pub use limits::{MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, MAX_SCALE, MAX_VALUE_CHARS};
+pub use loader::Template;
 pub use panel::{EncodeError, PanelImage};
-pub use picture::{MAX_IMAGE_PIXELS, PictureId};
+pub use picture::PictureId;
 pub use raster::Rect;
 pub use rasterise::rasterise;
-pub use render::{MAX_VALUE_CHARS, RenderOptions, Rendered, Renderer};
+pub use render::{RenderOptions, Rendered, Renderer};
 pub use scene::{Fingerprint, Scene, SceneElement};
 pub use template::json_schema;
 

@@ -9,12 +9,14 @@ use image::RgbaImage;
 
 use crate::error::TemplateError;
 use crate::template::{
-    Condition, Element, FORMAT_VERSION, LayoutIndex, Rotation, TemplateSpec, parse_spec,
+    BoxSpec, Condition, Element, FORMAT_VERSION, LayoutIndex, Rotation, TemplateSpec, parse_spec,
     read_image_file,
 };
 
-/// Largest picture an image element may hold, in pixels per side.
-pub const MAX_IMAGE_SIDE: u32 = 4096;
+use crate::limits::{
+    MAX_BOX_SIDE, MAX_CONDITION_DEPTH, MAX_COORD, MAX_ELEMENTS, MAX_FONT_SIZE, MAX_GROUP_DEPTH,
+    MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, MAX_LINES, MAX_STROKE, MAX_TEMPLATE_BYTES, MAX_VALUE_CHARS,
+};
 
 /// A validated template, ready to render any number of products.
 ///
@@ -74,12 +76,24 @@ impl Template {
         source: &str,
         base_dir: Option<&Path>,
     ) -> Result<Template, TemplateError> {
+        if bytes.len() > MAX_TEMPLATE_BYTES {
+            return Err(TemplateError::Invalid {
+                template: source.to_owned(),
+                path: "(top level)".to_owned(),
+                message: format!(
+                    "the template is {} bytes; at most {MAX_TEMPLATE_BYTES} are read",
+                    bytes.len()
+                ),
+            });
+        }
         let mut spec = parse_spec(bytes, source)?;
         let name = spec.name.clone().unwrap_or_else(|| source.to_owned());
         let mut v = Validator {
             template: name.clone(),
             base_dir,
             images: Vec::new(),
+            depth: 0,
+            count: 0,
         };
         if spec.version != FORMAT_VERSION {
             return Err(v.invalid(
@@ -115,8 +129,10 @@ impl Template {
                 "the template serves no model: list at least one in `models` or a variant".into(),
             ));
         }
+        v.count = 0;
         v.elements(&mut spec.elements, "elements")?;
         for (i, var) in spec.variants.iter_mut().enumerate() {
+            v.count = 0;
             v.elements(&mut var.elements, &format!("variants[{i}].elements"))?;
         }
         Ok(Template {
@@ -274,6 +290,10 @@ struct Validator<'a> {
     template: String,
     base_dir: Option<&'a Path>,
     images: Vec<Arc<crate::picture::Source>>,
+    /// Group nesting of the elements being checked.
+    depth: usize,
+    /// Elements of the layout checked so far.
+    count: usize,
 }
 
 impl Validator<'_> {
@@ -285,27 +305,34 @@ impl Validator<'_> {
         }
     }
 
-    fn check_box(&self, path: &str, w: u32, h: u32) -> Result<(), TemplateError> {
+    fn check_box(&self, path: &str, b: &BoxSpec) -> Result<(), TemplateError> {
+        let (w, h) = (b.w, b.h);
+        if b.x.unsigned_abs() > MAX_COORD.unsigned_abs() || b.y.unsigned_abs() > MAX_COORD.unsigned_abs() {
+            return Err(self.invalid(
+                &format!("{path}.box"),
+                format!("a box's x and y must lie within ±{MAX_COORD} pixels"),
+            ));
+        }
         if w == 0 || h == 0 {
             return Err(self.invalid(
                 &format!("{path}.box"),
                 "a box needs a width and height of at least 1".into(),
             ));
         }
-        if w > 10_000 || h > 10_000 {
+        if w > MAX_BOX_SIDE || h > MAX_BOX_SIDE {
             return Err(self.invalid(
                 &format!("{path}.box"),
-                "a box may be at most 10000 pixels wide and high".into(),
+                format!("a box may be at most {MAX_BOX_SIDE} pixels wide and high"),
             ));
         }
         Ok(())
     }
 
     fn check_size(&self, path: &str, size: u32, min: Option<u32>) -> Result<(), TemplateError> {
-        if !(1..=1000).contains(&size) {
+        if !(1..=MAX_FONT_SIZE).contains(&size) {
             return Err(self.invalid(
                 &format!("{path}.size"),
-                format!("font size {size} is outside 1..=1000"),
+                format!("font size {size} is outside 1..={MAX_FONT_SIZE}"),
             ));
         }
         if let Some(m) = min {
@@ -319,7 +346,43 @@ impl Validator<'_> {
         Ok(())
     }
 
+    fn check_stroke(&self, path: &str, key: &str, v: u32) -> Result<(), TemplateError> {
+        if v > MAX_STROKE {
+            return Err(self.invalid(
+                &format!("{path}.{key}"),
+                format!("{key} {v} is more than {MAX_STROKE} pixels"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_literal(&self, path: &str, key: &str, text: Option<&str>) -> Result<(), TemplateError> {
+        let chars = text.map_or(0, |t| t.chars().count());
+        if chars > MAX_VALUE_CHARS {
+            return Err(self.invalid(
+                &format!("{path}.{key}"),
+                format!("{chars} characters; at most {MAX_VALUE_CHARS}"),
+            ));
+        }
+        Ok(())
+    }
+
     fn check_condition(&self, path: &str, c: &Condition) -> Result<(), TemplateError> {
+        self.check_condition_at(path, c, 0)
+    }
+
+    fn check_condition_at(
+        &self,
+        path: &str,
+        c: &Condition,
+        depth: usize,
+    ) -> Result<(), TemplateError> {
+        if depth >= MAX_CONDITION_DEPTH {
+            return Err(self.invalid(
+                path,
+                format!("conditions may be nested at most {MAX_CONDITION_DEPTH} deep"),
+            ));
+        }
         match c {
             Condition::Compare(cmp) => {
                 if cmp.other.is_some() == cmp.value.is_some() {
@@ -331,10 +394,10 @@ impl Validator<'_> {
             }
             Condition::All(cs) | Condition::Any(cs) => {
                 for (i, c) in cs.iter().enumerate() {
-                    self.check_condition(&format!("{path}[{i}]"), c)?;
+                    self.check_condition_at(&format!("{path}[{i}]"), c, depth + 1)?;
                 }
             }
-            Condition::Not(c) => self.check_condition(&format!("{path}.not"), c)?,
+            Condition::Not(c) => self.check_condition_at(&format!("{path}.not"), c, depth + 1)?,
             Condition::Present(_) | Condition::Absent(_) | Condition::Models(_) => {}
         }
         Ok(())
@@ -343,9 +406,16 @@ impl Validator<'_> {
     fn elements(&mut self, elements: &mut [Element], path: &str) -> Result<(), TemplateError> {
         for (i, el) in elements.iter_mut().enumerate() {
             let p = format!("{path}[{i}]");
+            self.count += 1;
+            if self.count > MAX_ELEMENTS {
+                return Err(self.invalid(
+                    &p,
+                    format!("a layout may hold at most {MAX_ELEMENTS} elements, groups' included"),
+                ));
+            }
             match el {
                 Element::Text(t) => {
-                    self.check_box(&p, t.bounds.w, t.bounds.h)?;
+                    self.check_box(&p, &t.bounds)?;
                     self.check_size(&p, t.size, t.min_size)?;
                     if t.field.is_some() == t.text.is_some() {
                         return Err(self.invalid(
@@ -353,11 +423,19 @@ impl Validator<'_> {
                             "a text element needs exactly one of `field` and `text`".into(),
                         ));
                     }
-                    if t.max_lines == 0 || t.max_lines > 100 {
+                    if t.max_lines == 0 || t.max_lines > MAX_LINES {
                         return Err(self.invalid(
                             &format!("{p}.max_lines"),
-                            "max_lines must be between 1 and 100".into(),
+                            format!("max_lines must be between 1 and {MAX_LINES}"),
                         ));
+                    }
+                    for (key, text) in [
+                        ("text", t.text.as_deref()),
+                        ("prefix", Some(t.prefix.as_str())),
+                        ("suffix", Some(t.suffix.as_str())),
+                        ("fallback", t.fallback.as_deref()),
+                    ] {
+                        self.check_literal(&p, key, text)?;
                     }
                     if !(t.line_spacing.is_finite() && (0.5..=5.0).contains(&t.line_spacing)) {
                         return Err(self.invalid(
@@ -375,7 +453,10 @@ impl Validator<'_> {
                     }
                 }
                 Element::Price(t) => {
-                    self.check_box(&p, t.bounds.w, t.bounds.h)?;
+                    self.check_box(&p, &t.bounds)?;
+                    for (key, text) in [("fallback", t.fallback.as_deref()), ("currency", Some(t.currency.as_str()))] {
+                        self.check_literal(&p, key, text)?;
+                    }
                     self.check_size(&p, t.size, t.min_size)?;
                     if let Some(s) = t.small_size {
                         if s == 0 || s > t.size {
@@ -400,30 +481,43 @@ impl Validator<'_> {
                     }
                 }
                 Element::Rect(r) => {
-                    self.check_box(&p, r.bounds.w, r.bounds.h)?;
+                    self.check_box(&p, &r.bounds)?;
+                    self.check_stroke(&p, "stroke", r.stroke)?;
+                    self.check_stroke(&p, "radius", r.radius)?;
                     if let Some(c) = &r.when {
                         self.check_condition(&format!("{p}.when"), c)?;
                     }
                 }
                 Element::Ellipse(r) => {
-                    self.check_box(&p, r.bounds.w, r.bounds.h)?;
+                    self.check_box(&p, &r.bounds)?;
+                    self.check_stroke(&p, "stroke", r.stroke)?;
                     if let Some(c) = &r.when {
                         self.check_condition(&format!("{p}.when"), c)?;
                     }
                 }
                 Element::Line(l) => {
-                    if l.width == 0 || l.width > 1000 {
+                    if l.width == 0 || l.width > MAX_STROKE {
                         return Err(self.invalid(
                             &format!("{p}.width"),
-                            "line width must be between 1 and 1000".into(),
+                            format!("line width must be between 1 and {MAX_STROKE}"),
                         ));
+                    }
+                    for (key, pt) in [("from", l.from), ("to", l.to)] {
+                        if pt.x.unsigned_abs() > MAX_COORD.unsigned_abs()
+                            || pt.y.unsigned_abs() > MAX_COORD.unsigned_abs()
+                        {
+                            return Err(self.invalid(
+                                &format!("{p}.{key}"),
+                                format!("a point's x and y must lie within ±{MAX_COORD} pixels"),
+                            ));
+                        }
                     }
                     if let Some(c) = &l.when {
                         self.check_condition(&format!("{p}.when"), c)?;
                     }
                 }
                 Element::Image(img) => {
-                    self.check_box(&p, img.bounds.w, img.bounds.h)?;
+                    self.check_box(&p, &img.bounds)?;
                     if let Some(c) = &img.when {
                         self.check_condition(&format!("{p}.when"), c)?;
                     }
@@ -460,7 +554,10 @@ impl Validator<'_> {
                         .push(Arc::new(crate::picture::Source::new(decoded)));
                 }
                 Element::Barcode(b) => {
-                    self.check_box(&p, b.bounds.w, b.bounds.h)?;
+                    self.check_box(&p, &b.bounds)?;
+                    for (key, text) in [("value", b.value.as_deref()), ("fallback", b.fallback.as_deref()), ("error_text", b.error_text.as_deref())] {
+                        self.check_literal(&p, key, text)?;
+                    }
                     if b.field.is_some() == b.value.is_some() {
                         return Err(self.invalid(
                             &p,
@@ -475,7 +572,10 @@ impl Validator<'_> {
                     }
                 }
                 Element::Qrcode(q) => {
-                    self.check_box(&p, q.bounds.w, q.bounds.h)?;
+                    self.check_box(&p, &q.bounds)?;
+                    for (key, text) in [("value", q.value.as_deref()), ("fallback", q.fallback.as_deref()), ("error_text", q.error_text.as_deref())] {
+                        self.check_literal(&p, key, text)?;
+                    }
                     if q.field.is_some() == q.value.is_some() {
                         return Err(self.invalid(
                             &p,
@@ -493,11 +593,20 @@ impl Validator<'_> {
                     }
                 }
                 Element::Group(g) => {
-                    self.check_box(&p, g.bounds.w, g.bounds.h)?;
+                    self.check_box(&p, &g.bounds)?;
                     if let Some(c) = &g.when {
                         self.check_condition(&format!("{p}.when"), c)?;
                     }
-                    self.elements(&mut g.elements, &format!("{p}.elements"))?;
+                    if self.depth >= MAX_GROUP_DEPTH {
+                        return Err(self.invalid(
+                            &format!("{p}.elements"),
+                            format!("groups may be nested at most {MAX_GROUP_DEPTH} deep"),
+                        ));
+                    }
+                    self.depth += 1;
+                    let inner = self.elements(&mut g.elements, &format!("{p}.elements"));
+                    self.depth -= 1;
+                    inner?;
                 }
             }
         }
@@ -534,6 +643,21 @@ fn decode_image(bytes: &[u8]) -> Result<RgbaImage, String> {
             "{w}×{h} pixels is too large; at most {MAX_IMAGE_SIDE} per side"
         ));
     }
-    let img = image::load_from_memory(bytes).map_err(|e| e.to_string())?;
+    if u64::from(w) * u64::from(h) > MAX_IMAGE_PIXELS {
+        return Err(format!(
+            "{w}×{h} pixels is too large; at most {MAX_IMAGE_PIXELS} pixels"
+        ));
+    }
+    // The decoder is held to what the checked size needs (RGBA plus its own buffers), so a
+    // file that lies about its size cannot make it allocate more.
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(MAX_IMAGE_PIXELS * 4 * 3);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| e.to_string())?;
     Ok(img.to_rgba8())
 }

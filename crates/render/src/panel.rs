@@ -2,6 +2,8 @@
 
 use esl_model::{Ink, Model, Palette};
 
+use crate::limits::MAX_SCALE;
+
 /// A rendered label: exactly the model's size, one ink per pixel.
 ///
 /// `pixels` holds palette indices (0 white, 1 black, 2 red; see [`Ink`]), row by row. Every
@@ -14,10 +16,28 @@ pub struct PanelImage {
     pixels: Vec<u8>,
 }
 
-/// A PNG that cannot be encoded.
+/// A label that cannot be encoded.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot encode PNG: {0}")]
-pub struct EncodeError(#[from] png::EncodingError);
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The PNG encoder failed (it does not for valid images).
+    #[error("cannot encode PNG: {0}")]
+    Png(#[from] png::EncodingError),
+    /// A preview scale above [`MAX_SCALE`].
+    #[error("scale {scale} is too large: at most {MAX_SCALE}")]
+    Scale {
+        /// The scale asked for.
+        scale: u32,
+    },
+}
+
+/// The scale of a preview: 0 counts as 1, above [`MAX_SCALE`] is an error.
+fn checked_scale(scale: u32) -> Result<u32, EncodeError> {
+    if scale > MAX_SCALE {
+        return Err(EncodeError::Scale { scale });
+    }
+    Ok(scale.max(1))
+}
 
 impl PanelImage {
     pub(crate) fn new(model: Model, width: u32, height: u32, pixels: Vec<u8>) -> PanelImage {
@@ -113,20 +133,22 @@ impl PanelImage {
 
     /// An RGB image, scaled up `scale` times with nearest-neighbour (a preview for
     /// people; a scale of 0 counts as 1).
-    #[must_use]
-    pub fn to_rgb_image(&self, scale: u32) -> image::RgbImage {
-        let s = scale.max(1);
+    ///
+    /// # Errors
+    /// [`EncodeError::Scale`] for a scale above [`MAX_SCALE`].
+    pub fn to_rgb_image(&self, scale: u32) -> Result<image::RgbImage, EncodeError> {
+        let s = checked_scale(scale)?;
         let rgb = image::RgbImage::from_raw(self.width, self.height, self.to_rgb())
             .unwrap_or_else(|| image::RgbImage::new(self.width, self.height));
         if s == 1 {
-            return rgb;
+            return Ok(rgb);
         }
-        image::imageops::resize(
+        Ok(image::imageops::resize(
             &rgb,
             self.width * s,
             self.height * s,
             image::imageops::FilterType::Nearest,
-        )
+        ))
     }
 
     /// An indexed PNG of the label: 1 bit per pixel on black/white models, 2 bits on
@@ -134,9 +156,10 @@ impl PanelImage {
     /// platform accepts. `scale` > 1 makes a nearest-neighbour preview.
     ///
     /// # Errors
-    /// [`EncodeError`] if the PNG encoder fails (it does not for valid images).
+    /// [`EncodeError::Scale`] for a scale above [`MAX_SCALE`]; [`EncodeError::Png`] if the
+    /// PNG encoder fails (it does not for valid images).
     pub fn to_png(&self, scale: u32) -> Result<Vec<u8>, EncodeError> {
-        let s = scale.max(1) as usize;
+        let s = checked_scale(scale)? as usize;
         let (w, h) = (self.width as usize * s, self.height as usize * s);
         let inks = self.palette().inks();
         let depth: usize = if inks.len() <= 2 { 1 } else { 2 };

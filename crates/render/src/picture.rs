@@ -13,9 +13,6 @@ use crate::quantise;
 use crate::raster::Rect;
 use crate::template::Fit;
 
-/// Largest number of pixels a decoded picture may have (4096 × 2048, 32 MiB as RGBA).
-pub const MAX_IMAGE_PIXELS: u64 = 8 * 1024 * 1024;
-
 /// How many prepared forms one picture keeps. A version-1 template needs one per palette
 /// (its boxes are fixed); the bound only keeps a pathological caller from growing it.
 const MAX_PREPARED_PER_PICTURE: usize = 16;

@@ -25,9 +25,7 @@ use crate::template::{
 };
 use crate::text::{self, Chain, TextBox};
 
-/// The longest text, in characters, that a bound value may have once formatted. Longer
-/// values are refused: no label shows them, and fitting them would cost time for nothing.
-pub const MAX_VALUE_CHARS: usize = 1000;
+use crate::limits::MAX_VALUE_CHARS;
 
 /// Options of a [`Renderer`].
 #[derive(Clone, Debug, Default)]
