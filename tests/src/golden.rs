@@ -1,6 +1,11 @@
-//! Golden images: every sample template × sample product × model it supports, rendered and
-//! compared pixel-exact with `tests/golden/<template>__<product>__<model>.png`, through the
-//! same `esl_render::golden::Suite` that `esl golden` and users' tests use.
+//! Golden images, through the same `esl_render::golden::Suite` that `esl golden` and users'
+//! tests use, rendered and compared pixel-exact:
+//!
+//! * every sample template × sample product × model it supports, with
+//!   `tests/golden/<template>__<product>__<model>.png`;
+//! * the feature cases of `tests/cases/` (pictures dithered and by threshold, shapes,
+//!   rotations and per-model variants) × `tests/cases/products/`, with
+//!   `tests/golden/cases/<template>__<product>__<model>.png`.
 //!
 //! `ESL_BLESS=1 cargo test -p esl-tests --test golden` writes new references (refused when
 //! `CI` is set). A mismatch writes `target/golden/<case>.actual.png` and a three-panel
@@ -22,31 +27,44 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let suite = Arc::new(Suite::new(
-        root().join("templates"),
-        root().join("templates/products"),
-        root().join("tests/golden"),
-        root().join("target/golden"),
-    ));
-    let (cases, broken) = suite.cases().unwrap_or_else(|e| panic!("{e}"));
+    let suites = [
+        ("", "templates", "templates/products", "tests/golden"),
+        (
+            "cases/",
+            "tests/cases",
+            "tests/cases/products",
+            "tests/golden/cases",
+        ),
+    ];
     let renderer = Renderer::bundled();
-    let mut trials: Vec<Trial> = broken
-        .into_iter()
-        .map(|b| Trial::test(b.case.clone(), move || Err(b.line().into())))
-        .collect();
-    for case in cases {
-        let (suite, renderer) = (suite.clone(), renderer.clone());
-        trials.push(Trial::test(
-            case.name.clone(),
-            move || -> Result<(), Failed> {
-                let report = suite.run_case(&renderer, &case, bless);
-                if report.passed() {
-                    Ok(())
-                } else {
-                    Err(report.line().into())
-                }
-            },
+    let mut trials: Vec<Trial> = Vec::new();
+    for (prefix, templates, fixtures, golden) in suites {
+        let suite = Arc::new(Suite::new(
+            root().join(templates),
+            root().join(fixtures),
+            root().join(golden),
+            root().join("target/golden").join(prefix),
         ));
+        let (cases, broken) = suite.cases().unwrap_or_else(|e| panic!("{e}"));
+        trials.extend(
+            broken
+                .into_iter()
+                .map(|b| Trial::test(format!("{prefix}{}", b.case), move || Err(b.line().into()))),
+        );
+        for case in cases {
+            let (suite, renderer) = (suite.clone(), renderer.clone());
+            trials.push(Trial::test(
+                format!("{prefix}{}", case.name),
+                move || -> Result<(), Failed> {
+                    let report = suite.run_case(&renderer, &case, bless);
+                    if report.passed() {
+                        Ok(())
+                    } else {
+                        Err(report.line().into())
+                    }
+                },
+            ));
+        }
     }
     libtest_mimic::run(&args, trials).exit();
 }

@@ -151,11 +151,16 @@ fn side() -> impl Strategy<Value = i64> {
 }
 
 fn bounds() -> impl Strategy<Value = Value> {
-    (coord(), coord(), side(), side()).prop_map(|(x, y, w, h)| json!({"x": x, "y": y, "w": w, "h": h}))
+    (coord(), coord(), side(), side())
+        .prop_map(|(x, y, w, h)| json!({"x": x, "y": y, "w": w, "h": h}))
 }
 
 fn color() -> impl Strategy<Value = Value> {
-    prop_oneof![Just(json!("black")), Just(json!("white")), Just(json!("red"))]
+    prop_oneof![
+        Just(json!("black")),
+        Just(json!("white")),
+        Just(json!("red"))
+    ]
 }
 
 fn field() -> impl Strategy<Value = Value> {
@@ -173,7 +178,12 @@ fn picture() -> String {
     use base64::Engine as _;
     use image::ImageEncoder as _;
     let img = image::RgbaImage::from_fn(6, 4, |x, y| {
-        image::Rgba([(x * 40) as u8, (y * 60) as u8, 200, if x == 0 { 0 } else { 255 }])
+        image::Rgba([
+            (x * 40) as u8,
+            (y * 60) as u8,
+            200,
+            if x == 0 { 0 } else { 255 },
+        ])
     });
     let mut bytes = Vec::new();
     image::codecs::png::PngEncoder::new(&mut bytes)
@@ -223,16 +233,27 @@ fn template_json() -> impl Strategy<Value = Value> {
         prop_oneof![Just(0), Just(90), Just(180), Just(270)],
         color(),
     )
-        .prop_map(|(els, rot, bg)| json!({
+        .prop_map(|(els, rot, bg)| {
+            json!({
             "version": 1,
             "models": ["SL121", "SL126", "SL126+", "SL142", "SL142+"],
-            "rotation": rot, "background": bg, "elements": els}))
+            "rotation": rot, "background": bg, "elements": els})
+        })
 }
 
 fn random_product() -> impl Strategy<Value = Product> {
     (
-        prop_oneof![Just(Value::Null), "\\PC{0,60}".prop_map(Value::from), "W{0,300}".prop_map(Value::from)],
-        prop_oneof![Just(Value::Null), amount().prop_map(Value::from), Just(json!("abc")), Just(json!(-1e15))],
+        prop_oneof![
+            Just(Value::Null),
+            "\\PC{0,60}".prop_map(Value::from),
+            "W{0,300}".prop_map(Value::from)
+        ],
+        prop_oneof![
+            Just(Value::Null),
+            amount().prop_map(Value::from),
+            Just(json!("abc")),
+            Just(json!(-1e15))
+        ],
         prop_oneof![Just(Value::Null), "[0-9]{0,14}".prop_map(Value::from)],
     )
         .prop_map(|(name, price, bar)| {

@@ -307,7 +307,9 @@ impl Validator<'_> {
 
     fn check_box(&self, path: &str, b: &BoxSpec) -> Result<(), TemplateError> {
         let (w, h) = (b.w, b.h);
-        if b.x.unsigned_abs() > MAX_COORD.unsigned_abs() || b.y.unsigned_abs() > MAX_COORD.unsigned_abs() {
+        if b.x.unsigned_abs() > MAX_COORD.unsigned_abs()
+            || b.y.unsigned_abs() > MAX_COORD.unsigned_abs()
+        {
             return Err(self.invalid(
                 &format!("{path}.box"),
                 format!("a box's x and y must lie within ±{MAX_COORD} pixels"),
@@ -356,7 +358,12 @@ impl Validator<'_> {
         Ok(())
     }
 
-    fn check_literal(&self, path: &str, key: &str, text: Option<&str>) -> Result<(), TemplateError> {
+    fn check_literal(
+        &self,
+        path: &str,
+        key: &str,
+        text: Option<&str>,
+    ) -> Result<(), TemplateError> {
         let chars = text.map_or(0, |t| t.chars().count());
         if chars > MAX_VALUE_CHARS {
             return Err(self.invalid(
@@ -454,7 +461,10 @@ impl Validator<'_> {
                 }
                 Element::Price(t) => {
                     self.check_box(&p, &t.bounds)?;
-                    for (key, text) in [("fallback", t.fallback.as_deref()), ("currency", Some(t.currency.as_str()))] {
+                    for (key, text) in [
+                        ("fallback", t.fallback.as_deref()),
+                        ("currency", Some(t.currency.as_str())),
+                    ] {
                         self.check_literal(&p, key, text)?;
                     }
                     self.check_size(&p, t.size, t.min_size)?;
@@ -555,7 +565,11 @@ impl Validator<'_> {
                 }
                 Element::Barcode(b) => {
                     self.check_box(&p, &b.bounds)?;
-                    for (key, text) in [("value", b.value.as_deref()), ("fallback", b.fallback.as_deref()), ("error_text", b.error_text.as_deref())] {
+                    for (key, text) in [
+                        ("value", b.value.as_deref()),
+                        ("fallback", b.fallback.as_deref()),
+                        ("error_text", b.error_text.as_deref()),
+                    ] {
                         self.check_literal(&p, key, text)?;
                     }
                     if b.field.is_some() == b.value.is_some() {
@@ -573,7 +587,11 @@ impl Validator<'_> {
                 }
                 Element::Qrcode(q) => {
                     self.check_box(&p, &q.bounds)?;
-                    for (key, text) in [("value", q.value.as_deref()), ("fallback", q.fallback.as_deref()), ("error_text", q.error_text.as_deref())] {
+                    for (key, text) in [
+                        ("value", q.value.as_deref()),
+                        ("fallback", q.fallback.as_deref()),
+                        ("error_text", q.error_text.as_deref()),
+                    ] {
                         self.check_literal(&p, key, text)?;
                     }
                     if q.field.is_some() == q.value.is_some() {

@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use esl_model::{Ink, Model, Product};
 use esl_render::scene::{Content, PriceRole};
-use esl_render::{FontBook, RenderError, RenderOptions, Renderer, Template, TemplateError, rasterise};
+use esl_render::{
+    FontBook, RenderError, RenderOptions, Renderer, Template, TemplateError, rasterise,
+};
 
 fn template(json: &str) -> Template {
     Template::from_json(json.as_bytes(), "test", None).unwrap()
@@ -25,7 +27,10 @@ const PRICE_AND_NAME: &str = r#"{"version": 1, "models": ["SL121", "SL126+"], "e
 fn a_scene_holds_final_strings_and_price_parts() {
     let t = template(PRICE_AND_NAME);
     let p = Product::new()
-        .with("name", "Jasmine green tea with a name far too long for two lines of this label")
+        .with(
+            "name",
+            "Jasmine green tea with a name far too long for two lines of this label",
+        )
         .with("price", "12.5");
     let scene = Renderer::bundled().bind(&t, &p, Model::Sl121).unwrap();
     assert_eq!(scene.model(), Model::Sl121);
@@ -43,7 +48,11 @@ fn a_scene_holds_final_strings_and_price_parts() {
     let Content::Price(price) = &els[1].content else {
         panic!("{:?}", els[1].content)
     };
-    let roles: Vec<_> = price.parts.iter().map(|p| (p.role, p.text.as_str())).collect();
+    let roles: Vec<_> = price
+        .parts
+        .iter()
+        .map(|p| (p.role, p.text.as_str()))
+        .collect();
     assert_eq!(
         roles,
         [
@@ -150,7 +159,11 @@ fn another_picture_behind_the_same_src_changes_the_fingerprint() {
     let p = Product::new();
     write_png(&dir.join("logo.png"), &disc([200, 20, 30]));
     let first = r
-        .bind(&Template::load(&dir.join("t.json")).unwrap(), &p, Model::Sl126)
+        .bind(
+            &Template::load(&dir.join("t.json")).unwrap(),
+            &p,
+            Model::Sl126,
+        )
         .unwrap();
     // The same pixels in another file (another compression) are the same picture.
     let same = disc([200, 20, 30]);
@@ -164,13 +177,21 @@ fn another_picture_behind_the_same_src_changes_the_fingerprint() {
     .unwrap();
     std::fs::write(dir.join("logo.png"), &bytes).unwrap();
     let reencoded = r
-        .bind(&Template::load(&dir.join("t.json")).unwrap(), &p, Model::Sl126)
+        .bind(
+            &Template::load(&dir.join("t.json")).unwrap(),
+            &p,
+            Model::Sl126,
+        )
         .unwrap();
     assert_eq!(first.fingerprint(), reencoded.fingerprint());
     // Another picture behind the same `src`.
     write_png(&dir.join("logo.png"), &disc([20, 20, 20]));
     let second = r
-        .bind(&Template::load(&dir.join("t.json")).unwrap(), &p, Model::Sl126)
+        .bind(
+            &Template::load(&dir.join("t.json")).unwrap(),
+            &p,
+            Model::Sl126,
+        )
         .unwrap();
     assert_ne!(first.fingerprint(), second.fingerprint());
     assert_ne!(rasterise(&first), rasterise(&second));
@@ -311,8 +332,7 @@ fn coordinates_and_sizes_out_of_range_are_refused_at_load() {
 
 #[test]
 fn deep_nesting_and_huge_layouts_are_refused_at_load() {
-    let mut group =
-        r#"{"type": "rect", "box": {"x": 0, "y": 0, "w": 1, "h": 1}}"#.to_owned();
+    let mut group = r#"{"type": "rect", "box": {"x": 0, "y": 0, "w": 1, "h": 1}}"#.to_owned();
     for _ in 0..9 {
         group = format!(
             r#"{{"type": "group", "box": {{"x": 0, "y": 0, "w": 10, "h": 10}}, "elements": [{group}]}}"#
@@ -392,7 +412,10 @@ fn a_huge_picture_box_off_the_panel_costs_no_more_than_the_panel() {
 fn scales_beyond_the_bound_are_errors() {
     let t = template(PRICE_AND_NAME);
     let p = Product::new().with("name", "Tea").with("price", "1");
-    let label = Renderer::bundled().render(&t, &p, Model::Sl121).unwrap().image;
+    let label = Renderer::bundled()
+        .render(&t, &p, Model::Sl121)
+        .unwrap()
+        .image;
     assert!(label.to_png(16).is_ok());
     let e = label.to_png(100_000).unwrap_err();
     assert!(e.to_string().contains("at most 16"), "{e}");
