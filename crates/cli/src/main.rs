@@ -51,6 +51,10 @@ enum Command {
         /// Add every .ttf/.otf file of this folder to the font book, named by its file stem.
         #[arg(long)]
         fonts: Option<PathBuf>,
+        /// Also write the label's scene as JSON (every element's box, clip and resolved
+        /// content, the warnings, the fingerprint) to this file.
+        #[arg(long)]
+        scene: Option<PathBuf>,
     },
     /// The main job on built-in data: a temporary registry of 3,000 labels over every model,
     /// the platform simulator in-process, a sample price file imported, exactly the changed
@@ -120,6 +124,7 @@ fn run(command: Command) -> Result<()> {
             scale,
             strict,
             fonts,
+            scene,
         } => render(
             &template,
             &product,
@@ -127,6 +132,7 @@ fn run(command: Command) -> Result<()> {
             &output,
             scale,
             strict,
+            scene.as_deref(),
             fonts.as_deref(),
         ),
         Command::Demo { out, scale } => reprice::demo(&out, scale),
@@ -207,6 +213,7 @@ fn render(
     output: &Path,
     scale: u32,
     strict: bool,
+    scene_out: Option<&Path>,
     fonts: Option<&Path>,
 ) -> Result<()> {
     let model: Model = model.parse()?;
@@ -216,13 +223,18 @@ fn render(
     let product_data =
         Product::from_json(&bytes).with_context(|| format!("product {}", product.display()))?;
     let renderer = Renderer::new(font_book(fonts)?, RenderOptions { strict });
-    let label = renderer
-        .render(&template, &product_data, model)
+    let scene = renderer
+        .bind(&template, &product_data, model)
         .with_context(|| format!("rendering {} for {}", product.display(), model))?;
-    for w in &label.warnings {
+    for w in scene.warnings() {
         eprintln!("warning: {w}");
     }
-    write_label(output, &label.image.to_png(scale)?)?;
+    let image = esl_render::rasterise(&scene);
+    write_label(output, &image.to_png(scale)?)?;
+    if let Some(path) = scene_out {
+        let json = serde_json::to_string_pretty(&scene.to_json())?;
+        write_label(path, format!("{json}\n").as_bytes())?;
+    }
     println!("{}", output.display());
     Ok(())
 }

@@ -4,14 +4,26 @@
 //! # The pipeline
 //!
 //! ```text
-//! template JSON ──Template::from_json──▶ Template (validated, pictures decoded)
-//! Template + Product + Model ──Renderer::render──▶ Rendered { PanelImage, warnings }
-//!     bind:   conditions evaluated, fields formatted (money, dates, case, prefix/suffix)
-//!     layout: fonts chosen per character, kerning, wrapping, shrink-to-fit, ellipsis
-//!     raster: pixel-centre sampling, 1-bit coverage threshold, clipped to each box
-//!     images: fitted to their box and dithered to the panel's inks (`quantise`)
+//! template JSON ──Template::from_json──▶ Template   (validated, within limits, pictures decoded)
+//! Template + Product + Model ──Renderer::bind──▶ Scene   (fallible: all the work that can fail)
+//!     conditions evaluated, fields bound and formatted (money, dates, case, prefix/suffix),
+//!     fonts chosen per character, kerning, wrapping, shrink-to-fit, ellipsis,
+//!     prices split into parts, barcodes and QR codes encoded to modules,
+//!     pictures fitted to their box and quantised to the panel's inks (once, then shared),
+//!     every box placed on the canvas and clipped, warnings collected
+//! Scene ──rasterise──▶ PanelImage   (cannot fail: pixel-centre sampling, 1-bit glyphs,
+//!                                    everything clipped to the panel, rotation last)
 //! PanelImage ──to_png / bit_planes──▶ indexed PNG (1 or 2 bits) · packed ink planes
 //! ```
+//!
+//! * [`Template`]: [`Template::from_json`], [`Template::load`]; the bounds it enforces are in
+//!   [`limits`].
+//! * [`Scene`]: what [`Renderer::bind`] resolves (see [`scene`] for what it holds), with
+//!   [`Scene::fingerprint`], the label's identity: equal fingerprints draw equal pixels, and
+//!   anything that moves a pixel — a value, a picture file, a font file, the template, the
+//!   model, [`RENDER_VERSION`] — changes it.
+//! * [`rasterise`]: the scene drawn into a [`PanelImage`].
+//! * [`Renderer::render`] runs both stages.
 //!
 //! A [`Template`] is loaded once and rendered for many products; it and the [`Renderer`]
 //! (with its [`FontBook`]) are `Send + Sync`, so one of each serves every rayon thread.
@@ -58,7 +70,9 @@ pub use scene::{Fingerprint, Scene, SceneElement};
 pub use template::json_schema;
 
 /// The engine's render version: bumped whenever a change to this crate can change the
-/// pixels of a label, so stored fingerprints of rendered labels become stale.
+/// pixels of a label, so stored fingerprints of rendered labels become stale. It is part of
+/// every [`Scene::fingerprint`]; a test (`tests/src/pins.rs`) ties it to the pixels of every
+/// golden reference, so a change that moves pixels cannot ship without a bump.
 pub const RENDER_VERSION: u32 = 2;
 
 #[cfg(test)]

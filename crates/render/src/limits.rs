@@ -1,7 +1,7 @@
 //! Every bound the engine puts on its input, in one place.
 //!
-//! Templates are checked against them when they load ([`Template::from_json`]
-//! (crate::Template::from_json) names the template and the JSON path of what breaks one), and
+//! Templates are checked against them when they load ([`Template::from_json`](crate::Template::from_json)
+//! names the template and the JSON path of what breaks one), and
 //! bound values when a label is bound. Within these bounds the work of one label is bounded by
 //! the panel's size: everything drawn is clipped to the panel first, so an element far larger
 //! than the panel, or mostly off it, costs no more than one of the panel's size.

@@ -18,7 +18,9 @@ use crate::template::Fit;
 const MAX_PREPARED_PER_PICTURE: usize = 16;
 
 /// The identity of a prepared picture: the SHA-256 of its decoded source pixels and
-/// everything its preparation depends on (see [`Source::prepare`]).
+/// everything its preparation depends on (the box size, the visible part of the box, the
+/// fit, the palette and every quantiser option). Two prepared pictures with the same id are
+/// the same pixels.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PictureId(pub [u8; 32]);
 

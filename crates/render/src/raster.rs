@@ -7,8 +7,9 @@
 
 use esl_model::{Ink, Palette};
 
-/// A rectangle in canvas pixels: it covers `x0 ≤ x < x1`, `y0 ≤ y < y1`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+/// A rectangle in canvas pixels: it covers `x0 ≤ x < x1`, `y0 ≤ y < y1`. In JSON it is
+/// written as templates write boxes, `{"x", "y", "w", "h"}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Rect {
     /// Left edge (inclusive).
     pub x0: i32,
@@ -18,6 +19,18 @@ pub struct Rect {
     pub x1: i32,
     /// Bottom edge (exclusive).
     pub y1: i32,
+}
+
+impl serde::Serialize for Rect {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Rect", 4)?;
+        st.serialize_field("x", &self.x0)?;
+        st.serialize_field("y", &self.y0)?;
+        st.serialize_field("w", &self.width())?;
+        st.serialize_field("h", &self.height())?;
+        st.end()
+    }
 }
 
 impl Rect {

@@ -2,8 +2,9 @@
 //!
 //! [`Renderer::bind`](crate::Renderer::bind) does all the fallible work of a label — conditions,
 //! bound and formatted values, font choice, fitting and line breaking, price parts, code
-//! modules, prepared pictures — and records the result as a [`Scene`]. [`rasterise`]
-//! (crate::rasterise) then draws the scene; it reads nothing else and cannot fail.
+//! modules, prepared pictures — and records the result as a [`Scene`].
+//! [`rasterise`](crate::rasterise) then draws the scene; it reads nothing else and cannot
+//! fail.
 //!
 //! # What a scene holds
 //!
