@@ -26,36 +26,40 @@ struct Cli {
     command: Command,
 }
 
+/// The arguments of `esl render`.
+#[derive(clap::Args)]
+struct RenderArgs {
+    /// The template JSON file.
+    #[arg(long)]
+    template: PathBuf,
+    /// The product JSON file (an object of SUNMI product fields).
+    #[arg(long)]
+    product: PathBuf,
+    /// The ESL model: SL121, SL126, SL126+, SL142, SL142+ (any case).
+    #[arg(long)]
+    model: String,
+    /// Where to write the PNG.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Scale the picture up N times (nearest-neighbour), for people to look at.
+    #[arg(long, default_value_t = 1)]
+    scale: u32,
+    /// Treat warnings (missing glyphs, text cut to fit) as errors.
+    #[arg(long)]
+    strict: bool,
+    /// Add every .ttf/.otf file of this folder to the font book, named by its file stem.
+    #[arg(long)]
+    fonts: Option<PathBuf>,
+    /// Also write the label's scene as JSON (every element's box, clip and resolved
+    /// content, the warnings, the fingerprint) to this file.
+    #[arg(long)]
+    scene: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Render one label: a template and a product for a model, to a PNG.
-    Render {
-        /// The template JSON file.
-        #[arg(long)]
-        template: PathBuf,
-        /// The product JSON file (an object of SUNMI product fields).
-        #[arg(long)]
-        product: PathBuf,
-        /// The ESL model: SL121, SL126, SL126+, SL142, SL142+ (any case).
-        #[arg(long)]
-        model: String,
-        /// Where to write the PNG.
-        #[arg(short, long)]
-        output: PathBuf,
-        /// Scale the picture up N times (nearest-neighbour), for people to look at.
-        #[arg(long, default_value_t = 1)]
-        scale: u32,
-        /// Treat warnings (missing glyphs, text cut to fit) as errors.
-        #[arg(long)]
-        strict: bool,
-        /// Add every .ttf/.otf file of this folder to the font book, named by its file stem.
-        #[arg(long)]
-        fonts: Option<PathBuf>,
-        /// Also write the label's scene as JSON (every element's box, clip and resolved
-        /// content, the warnings, the fingerprint) to this file.
-        #[arg(long)]
-        scene: Option<PathBuf>,
-    },
+    Render(RenderArgs),
     /// The main job on built-in data: a temporary registry of 3,000 labels over every model,
     /// the platform simulator in-process, a sample price file imported, exactly the changed
     /// labels re-rendered and pushed, previews written to a folder.
@@ -116,25 +120,7 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<()> {
     match command {
-        Command::Render {
-            template,
-            product,
-            model,
-            output,
-            scale,
-            strict,
-            fonts,
-            scene,
-        } => render(
-            &template,
-            &product,
-            &model,
-            &output,
-            scale,
-            strict,
-            scene.as_deref(),
-            fonts.as_deref(),
-        ),
+        Command::Render(args) => render(&args),
         Command::Demo { out, scale } => reprice::demo(&out, scale),
         Command::Net(cmd) => net::run(cmd),
         Command::Import { what } => reprice::run_import(what),
@@ -206,23 +192,27 @@ fn write_label(path: &Path, png: &[u8]) -> Result<()> {
     std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))
 }
 
-fn render(
-    template: &Path,
-    product: &Path,
-    model: &str,
-    output: &Path,
-    scale: u32,
-    strict: bool,
-    scene_out: Option<&Path>,
-    fonts: Option<&Path>,
-) -> Result<()> {
+fn render(args: &RenderArgs) -> Result<()> {
+    let RenderArgs {
+        template,
+        product,
+        model,
+        output,
+        scale,
+        strict,
+        fonts,
+        scene: scene_out,
+    } = args;
     let model: Model = model.parse()?;
     let template = Template::load(template)?;
     let bytes =
         std::fs::read(product).with_context(|| format!("reading product {}", product.display()))?;
     let product_data =
         Product::from_json(&bytes).with_context(|| format!("product {}", product.display()))?;
-    let renderer = Renderer::new(font_book(fonts)?, RenderOptions { strict });
+    let renderer = Renderer::new(
+        font_book(fonts.as_deref())?,
+        RenderOptions { strict: *strict },
+    );
     let scene = renderer
         .bind(&template, &product_data, model)
         .with_context(|| format!("rendering {} for {}", product.display(), model))?;
@@ -230,8 +220,8 @@ fn render(
         eprintln!("warning: {w}");
     }
     let image = esl_render::rasterise(&scene);
-    write_label(output, &image.to_png(scale)?)?;
-    if let Some(path) = scene_out {
+    write_label(output, &image.to_png(*scale)?)?;
+    if let Some(path) = scene_out.as_deref() {
         let json = serde_json::to_string_pretty(&scene.to_json())?;
         write_label(path, format!("{json}\n").as_bytes())?;
     }
