@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use esl_diff::{
-    CsvMode, ImportReport, Observer, Outcome, ProductFile, ProductFormat, Pusher, Registry,
-    RenderEnv, RepriceOptions, RunReport, TemplateLibrary,
+    CsvMode, ImportReport, Observer, Outcome, ProductFile, ProductFormat, Publish, Pusher,
+    Registry, RenderEnv, RepriceOptions, RunReport, TemplateLibrary,
 };
 use esl_model::{Model, Product};
 use esl_push::{Client, DEFAULT_BASE_URL, Secret};
@@ -124,6 +124,17 @@ pub struct RepriceArgs {
     /// Where templates named by name are looked up.
     #[arg(long, default_value = "templates")]
     pub templates: PathBuf,
+    /// When another run holds the registry, wait for it this many seconds, then give up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub wait: u64,
+    /// How long this run's lease on the registry lasts unless renewed (a run that dies
+    /// blocks others at most this long); it must be longer than a push can take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lease_ttl: u64,
+    /// Keep retrying pushes that failed on transient errors until this many seconds after
+    /// the run started; what is still undelivered then stays pending for the next run.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    pub push_deadline: u64,
 }
 
 /// The template library of the command line: the templates folder, then the sample
@@ -267,12 +278,20 @@ impl Observer for Progress {
         }
     }
 
+    fn waiting(&mut self, holder: &str, expires_in: Duration) {
+        self.line(&format!(
+            "{}: waiting for run {holder}, which holds the registry (its lease expires in {:.0} s unless renewed)",
+            self.label,
+            expires_in.as_secs_f64()
+        ));
+    }
+
     fn settled(&mut self, esl_id: &str, outcome: &Outcome) {
         self.done += 1;
-        if let Outcome::Failed { stage, reason } = outcome {
+        if let Outcome::Failed { stage, cause } = outcome {
             self.failures += 1;
             if self.failures <= SHOWN_FAILURES {
-                self.line(&format!("failed: ESL {esl_id} ({stage:?}): {reason}"));
+                self.line(&format!("failed: ESL {esl_id} ({stage:?}): {cause}"));
             } else if self.failures == SHOWN_FAILURES + 1 {
                 self.line("failed: … (more failures in the summary and the report)");
             }
@@ -316,11 +335,35 @@ fn print_summary(title: &str, r: &RunReport) {
         }
     }
     println!("  failed              {:>9}", r.failed);
+    if r.overtaken > 0 {
+        println!(
+            "  overtaken           {:>9}  (another run pushed them meanwhile: pending again)",
+            r.overtaken
+        );
+    }
+    if r.deferred > 0 {
+        println!(
+            "  deferred            {:>9}  (not delivered in this run: pending)",
+            r.deferred
+        );
+    }
+    if r.sweep_rounds > 0 {
+        println!(
+            "  sweep rounds        {:>9}  (transient failures tried again)",
+            r.sweep_rounds
+        );
+    }
+    if r.lease_wait_ms > 0 {
+        println!("  waited for another run {:>6} ms", r.lease_wait_ms);
+    }
     println!("  bad rows            {:>9}", r.bad_rows);
     println!("  pending after       {:>9}", r.pending);
     println!("  time                {:>7} ms", r.elapsed_ms);
     for e in &r.template_errors {
         eprintln!("template error: {e}");
+    }
+    if let Some(why) = &r.circuit_open {
+        eprintln!("stopped pushing: {why}");
     }
     if r.failures_omitted > 0 {
         eprintln!("… and {} more failure(s)", r.failures_omitted);
@@ -346,28 +389,24 @@ pub fn run_reprice(args: RepriceArgs) -> Result<()> {
         out_dir: args.out.clone(),
         dry_run: args.dry_run,
         threads: args.threads,
+        lease_wait: Duration::from_secs(args.wait),
+        lease_ttl: Duration::from_secs(args.lease_ttl.max(1)),
+        push_deadline: Duration::from_secs(args.push_deadline),
         ..RepriceOptions::default()
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
     let pusher = if args.push && !args.dry_run {
         let app_id = args.app_id.clone().unwrap_or_default();
         let secret = Secret::from_env(esl_push::sign::SECRET_ENV)?;
         let client = Client::builder(app_id, secret)
             .base_url(args.base_url.clone())
             .build()?;
-        Some(Pusher::new(
-            client,
-            args.concurrency,
-            runtime.handle().clone(),
-        ))
+        Some(Pusher::new(client, args.concurrency))
     } else {
         None
     };
     let mut progress = Progress::new("reprice");
-    let result = registry.reprice(&env, &options, pusher.as_ref(), &mut progress);
+    let publisher = pusher.as_ref().map(|p| p as &dyn Publish);
+    let result = registry.reprice(&env, &options, publisher, &mut progress);
     progress.finish();
     let report = result?;
     if let Some(import) = &report.import {
@@ -384,10 +423,13 @@ pub fn run_reprice(args: RepriceArgs) -> Result<()> {
     if let Some(path) = &args.report {
         write_json(path, &report)?;
     }
-    if report.failed > 0 {
+    let unsettled = report.failed + report.overtaken + report.deferred;
+    if unsettled > 0 {
         bail!(
-            "{} label(s) failed; they stay pending and the next run retries them",
-            report.failed
+            "{unsettled} label(s) not delivered ({} failed, {} overtaken, {} deferred); they stay pending and the next run retries them",
+            report.failed,
+            report.overtaken,
+            report.deferred
         );
     }
     Ok(())
@@ -537,7 +579,7 @@ fn demo_in(work: &Path, out: &Path, scale: u32) -> Result<()> {
     let client = Client::builder(app_id, Secret::new(secret))
         .base_url(sim.base_url())
         .build()?;
-    let pusher = Pusher::new(client, 16, runtime.handle().clone());
+    let pusher = Pusher::new(client, 16);
 
     let run = |registry: &mut Registry,
                title: &'static str,
@@ -607,11 +649,14 @@ fn demo_in(work: &Path, out: &Path, scale: u32) -> Result<()> {
         out.display()
     );
     if scale > 1 {
-        write_previews(&registry, &env, out, scale)?;
+        write_previews(&mut registry, &env, out, scale)?;
     }
     write_samples(&env.renderer, &out.join("samples"))?;
     runtime.block_on(sim.shutdown());
-    let failed = first.failed + second.failed + third.failed;
+    let failed = [&first, &second, &third]
+        .iter()
+        .map(|r| r.failed + r.overtaken + r.deferred)
+        .sum::<u64>();
     if failed > 0 {
         bail!("{failed} label(s) failed");
     }
@@ -654,7 +699,7 @@ fn write_samples(renderer: &Renderer, dir: &Path) -> Result<()> {
 }
 
 /// One enlarged preview per model of the labels the price file changed.
-fn write_previews(registry: &Registry, env: &RenderEnv, out: &Path, scale: u32) -> Result<()> {
+fn write_previews(registry: &mut Registry, env: &RenderEnv, out: &Path, scale: u32) -> Result<()> {
     let renderer = &env.renderer;
     let labels = registry.labels()?;
     for model in Model::ALL {

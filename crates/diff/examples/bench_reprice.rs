@@ -23,11 +23,12 @@ use std::process::Command;
 use std::time::Instant;
 
 use esl_diff::{
-    CsvMode, NoObserver, ProductFile, Registry, RenderEnv, RepriceOptions, Stamp, TemplateLibrary,
-    TemplateSource, fingerprint::fingerprint,
+    CsvMode, NoObserver, ProductFile, Registry, RenderEnv, RepriceOptions, TemplateLibrary,
+    TemplateSource,
 };
 use esl_model::{Model, Product};
 use esl_render::Renderer;
+use rayon::prelude::*;
 
 const TEMPLATES: [(&str, &str); 3] = [
     (
@@ -206,9 +207,8 @@ fn build(dir: &Path, a: &Args) -> PathBuf {
     let t_labels = t.elapsed();
     drop(registry);
 
-    // Every label acknowledged with its current fingerprint, as after a complete night.
+    // Every label acknowledged with its current scene fingerprint, as after a complete night.
     let t = Instant::now();
-    let stamp = Stamp::of(&env.renderer);
     let loaded: Vec<(Model, esl_diff::LoadedTemplate)> = Model::ALL
         .into_iter()
         .map(|m| {
@@ -228,18 +228,22 @@ fn build(dir: &Path, a: &Args) -> PathBuf {
                  pending = 0 WHERE esl_id = ?1",
             )
             .expect("stmt");
-        let mut current: Option<(usize, Product)> = None;
-        for l in 0..a.labels {
-            let p = product_of(l, a.per_product);
-            if current.as_ref().is_none_or(|(cp, _)| *cp != p) {
-                current = Some((p, product(p)));
+        // Scene fingerprints, bound in parallel, in chunks to bound memory.
+        for chunk in (0..a.labels).collect::<Vec<_>>().chunks(65_536) {
+            let fps: Vec<(usize, [u8; 32])> = chunk
+                .par_iter()
+                .map(|&l| {
+                    let pr = product(product_of(l, a.per_product));
+                    let m = model_of(l);
+                    let t = &loaded[Model::ALL.iter().position(|x| *x == m).unwrap_or(0)].1;
+                    let scene = env.renderer.bind(&t.template, &pr, m).expect("bind");
+                    (l, scene.fingerprint().0)
+                })
+                .collect();
+            for (l, fp) in fps {
+                stmt.execute(rusqlite::params![format!("E{l:08}"), &fp[..]])
+                    .expect("ack");
             }
-            let Some((_, pr)) = &current else { continue };
-            let m = model_of(l);
-            let t = &loaded[Model::ALL.iter().position(|x| *x == m).unwrap_or(0)].1;
-            let fp = fingerprint(stamp, t.content_hash, &t.fields, m, pr);
-            stmt.execute(rusqlite::params![format!("E{l:08}"), &fp.0[..]])
-                .expect("ack");
         }
     }
     tx.commit().expect("commit");

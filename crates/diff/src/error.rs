@@ -61,6 +61,33 @@ pub enum DiffError {
         /// Why.
         reason: String,
     },
+    /// Another run holds the registry's lease, and it was not given up within the wait.
+    #[error(
+        "registry {registry} is busy: run {holder} holds it (its lease expires in {expires_in:?} unless renewed); waited {waited:?}"
+    )]
+    Busy {
+        /// The registry.
+        registry: String,
+        /// The run that holds the lease.
+        holder: String,
+        /// When its lease expires unless it renews it.
+        expires_in: std::time::Duration,
+        /// How long this run waited.
+        waited: std::time::Duration,
+    },
+    /// This run's lease was taken over (it was not renewed in time): the run stopped.
+    #[error(
+        "registry {registry}: this run's lease was taken over by {holder}; the run stopped, and what it did not finish stays pending"
+    )]
+    LeaseLost {
+        /// The registry.
+        registry: String,
+        /// Who holds it now.
+        holder: String,
+    },
+    /// A worker of the run stopped unexpectedly.
+    #[error("{0}")]
+    Worker(String),
     /// The rayon thread pool for rendering could not be built.
     #[error("cannot start the rendering threads: {0}")]
     Threads(#[from] rayon::ThreadPoolBuildError),

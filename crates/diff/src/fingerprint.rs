@@ -1,41 +1,19 @@
-//! Label fingerprints and image hashes.
+//! Image hashes, and the rendering environment's stamp.
 //!
-//! # The fingerprint of a label
+//! A label's identity is its scene's fingerprint ([`esl_render::Scene::fingerprint`]): the
+//! SHA-256 of exactly what it draws, the engine's render version and the fonts it draws with.
+//! Two labels with equal fingerprints show identical pixels, and a label whose fingerprint
+//! equals the one of its last acknowledged image needs nothing. Products that differ only
+//! where nothing is drawn (`"3.20"` for `"3.2"`, a field no element shows) have equal
+//! fingerprints.
 //!
-//! A label's picture is a pure function of its template, its model, the values of the product
-//! fields the template reads, the fonts, and the engine (esl-render is deterministic). The
-//! fingerprint hashes exactly these, so two labels with equal fingerprints show identical
-//! pixels, and a label whose fingerprint equals the one of its last acknowledged image needs
-//! nothing. It is the first 16 bytes of the SHA-256 of this byte string (integers
-//! little-endian, `str(x)` = the length of `x` in bytes as a `u32`, then its UTF-8 bytes):
-//!
-//! | part | bytes |
-//! |---|---|
-//! | domain tag | `str("esl-diff label fingerprint v1")` |
-//! | engine | [`esl_render::RENDER_VERSION`] as `u32` |
-//! | fonts | [`esl_render::FontBook::fingerprint`] as `u64` (names, bytes and fallback chain) |
-//! | template | [`esl_render::Template::content_hash`] as `u64` (FNV-1a of its JSON file) |
-//! | model | `str(model name)`, e.g. `str("SL126+")` |
-//! | fields | the count of [`esl_render::Template::fields_read`] as `u32`, then for each field in sorted order: `str(name)`, then `0x00` if the product lacks it (absent or `null`), or `0x01` and `str(compact JSON of the value)` |
-//!
-//! The shop, the ESL id and the product's other fields are not part of it: changing a field
-//! that no template reads changes no fingerprint. A price given as `"3.20"` instead of
-//! `"3.2"` does change it (the JSON differs); such a label is re-rendered, found
-//! pixel-identical ([`ImageHash`]) and not pushed again.
-//!
-//! Why SHA-256 rather than a 64-bit hash: a collision would leave a wrong price on a shelf
-//! silently; 128 bits of SHA-256 make that impossible in practice, and hashing costs about a
-//! microsecond per label, only for labels the plan looks at.
+//! The [`ImageHash`] of a rendered picture is kept beside it: a label re-rendered to the very
+//! pixels it shows (a new fingerprint, the same picture) is settled without a push.
 
 use std::fmt;
 
-use esl_model::{Model, Product};
 use esl_render::{PanelImage, Renderer};
 use sha2::{Digest, Sha256};
-
-/// A label fingerprint: 16 bytes, shown as 32 hex digits. See the [module docs](self).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Fingerprint(pub [u8; 16]);
 
 /// The hash of a rendered picture: the first 16 bytes of the SHA-256 of the model name, the
 /// width and height (`u32` little-endian) and the palette index of every pixel, row by row.
@@ -73,7 +51,6 @@ macro_rules! hash_type {
         }
     };
 }
-hash_type!(Fingerprint);
 hash_type!(ImageHash);
 
 fn first16(digest: &[u8]) -> [u8; 16] {
@@ -112,54 +89,6 @@ impl Stamp {
     }
 }
 
-/// The fingerprint of a label: `template_hash` and `fields` are the template's
-/// [`content_hash`](esl_render::Template::content_hash) and sorted
-/// [`fields_read`](esl_render::Template::fields_read).
-///
-/// ```
-/// use esl_diff::{Fingerprint, Stamp, fingerprint::fingerprint};
-/// use esl_model::{Model, Product};
-/// let stamp = Stamp { render_version: 1, fonts: 7 };
-/// let fields = ["name".to_owned(), "price".to_owned()];
-/// let a = Product::new().with("name", "Tea").with("price", "3.2");
-/// let b = a.clone().with("seq_num", "X-1"); // a field the template does not read
-/// let c = a.clone().with("price", "3.5");
-/// let fp = |p: &Product| fingerprint(stamp, 42, &fields, Model::Sl121, p);
-/// assert_eq!(fp(&a), fp(&b));
-/// assert_ne!(fp(&a), fp(&c));
-/// ```
-#[must_use]
-pub fn fingerprint(
-    stamp: Stamp,
-    template_hash: u64,
-    fields: &[String],
-    model: Model,
-    product: &Product,
-) -> Fingerprint {
-    let mut h = Sha256::new();
-    put_str(&mut h, "esl-diff label fingerprint v1");
-    h.update(stamp.render_version.to_le_bytes());
-    h.update(stamp.fonts.to_le_bytes());
-    h.update(template_hash.to_le_bytes());
-    put_str(&mut h, model.name());
-    h.update(
-        u32::try_from(fields.len())
-            .unwrap_or(u32::MAX)
-            .to_le_bytes(),
-    );
-    for field in fields {
-        put_str(&mut h, field);
-        match product.get(field) {
-            None => h.update([0u8]),
-            Some(value) => {
-                h.update([1u8]);
-                put_str(&mut h, &value.to_string());
-            }
-        }
-    }
-    Fingerprint(first16(&h.finalize()))
-}
-
 /// The [`ImageHash`] of a rendered picture.
 #[must_use]
 pub fn image_hash(image: &PanelImage) -> ImageHash {
@@ -174,27 +103,27 @@ pub fn image_hash(image: &PanelImage) -> ImageHash {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use esl_model::Model;
 
     #[test]
-    #[allow(clippy::unwrap_used)]
-    fn stable_across_builds() {
-        // Pinned (checked against an independent implementation of the encoding in the module
-        // docs): a change of this value means stored fingerprints no longer match and every
-        // label would be re-rendered once. Change it only together with the format version.
-        let stamp = Stamp {
-            render_version: 1,
-            fonts: 0x0123_4567_89ab_cdef,
+    fn image_hashes_tell_pixels_apart() {
+        let (w, h) = Model::Sl121.size();
+        let white = PanelImage::from_indices(Model::Sl121, vec![0; (w * h) as usize]);
+        let mut dot = vec![0; (w * h) as usize];
+        dot[7] = 1;
+        let dot = PanelImage::from_indices(Model::Sl121, dot);
+        let (Some(white), Some(dot)) = (white, dot) else {
+            panic!("valid panels")
         };
-        let p = Product::from_json(br#"{"name": "Tea", "price": "3.2", "spec": null}"#).unwrap();
-        let fields = ["name", "price", "spec"].map(String::from);
-        let fp = fingerprint(stamp, 99, &fields, Model::Sl126Plus, &p);
-        assert_eq!(fp.to_string(), "8d65dea4d4a8a3265a90922dcf8fb8d8");
-        let again = fingerprint(stamp, 99, &fields, Model::Sl126Plus, &p.clone());
-        assert_eq!(fp, again);
-        // null and absent are the same; the model matters.
-        let q = Product::from_json(br#"{"name": "Tea", "price": "3.2"}"#).unwrap();
-        assert_eq!(fp, fingerprint(stamp, 99, &fields, Model::Sl126Plus, &q));
-        assert_ne!(fp, fingerprint(stamp, 99, &fields, Model::Sl126, &q));
-        assert_ne!(fp, fingerprint(stamp, 98, &fields, Model::Sl126Plus, &q));
+        assert_eq!(image_hash(&white), image_hash(&white.clone()));
+        assert_ne!(image_hash(&white), image_hash(&dot));
+        // Pinned: a change of the encoding would make every stored hash stale (every label
+        // would be pushed once more).
+        // The value was checked against an independent implementation of the encoding (Python
+        // hashlib over the bytes the docs list).
+        assert_eq!(
+            image_hash(&white).to_string(),
+            "14e4fe5dbeaa02519013705c6ee54be5"
+        );
     }
 }

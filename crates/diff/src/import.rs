@@ -46,10 +46,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use esl_model::{Amount, Model, Product};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use crate::error::{BadRow, DiffError, Location};
+use crate::store::{Binding, ImportTx, Written};
 use crate::templates::{LoadedTemplate, TemplateLibrary};
 
 /// How a CSV product file is applied.
@@ -191,44 +191,6 @@ impl ImportReport {
     }
 }
 
-/// The change sequence of the current write transaction (see [`crate::schema`]).
-pub(crate) fn next_seq(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row(
-        "UPDATE meta SET value = value + 1 WHERE key = 'change_seq' RETURNING value",
-        [],
-        |r| r.get(0),
-    )
-}
-
-/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` … `COMMIT` at top level, a savepoint
-/// inside an open transaction (a dry run).
-pub(crate) fn write_tx<T>(
-    conn: &Connection,
-    f: impl FnOnce(&Connection) -> Result<T, DiffError>,
-) -> Result<T, DiffError> {
-    let top = conn.is_autocommit();
-    conn.execute_batch(if top {
-        "BEGIN IMMEDIATE"
-    } else {
-        "SAVEPOINT esl_write"
-    })?;
-    match f(conn) {
-        Ok(v) => {
-            conn.execute_batch(if top { "COMMIT" } else { "RELEASE esl_write" })?;
-            Ok(v)
-        }
-        Err(e) => {
-            // The original error matters more than a failed rollback.
-            let _ = conn.execute_batch(if top {
-                "ROLLBACK"
-            } else {
-                "ROLLBACK TO esl_write; RELEASE esl_write"
-            });
-            Err(e)
-        }
-    }
-}
-
 /// One field change.
 enum Change {
     Set(Value),
@@ -277,39 +239,15 @@ enum Applied {
     Unchanged,
 }
 
-pub(crate) fn load_product(conn: &Connection, id: &str) -> Result<Option<Product>, DiffError> {
-    let json: Option<String> = conn
-        .prepare_cached("SELECT fields FROM products WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
-    match json {
-        None => Ok(None),
-        Some(j) => Product::from_json(j.as_bytes()).map(Some).map_err(|e| {
-            DiffError::input(
-                "registry",
-                format!("stored product {id} is unreadable: {e}"),
-            )
-        }),
-    }
-}
-
-fn mark_product_labels(conn: &Connection, seq: i64, id: &str) -> Result<u64, DiffError> {
-    let n = conn
-        .prepare_cached("UPDATE labels SET pending = ?1 WHERE product_id = ?2")?
-        .execute(params![seq, id])?;
-    Ok(n as u64)
-}
-
 /// Applies field changes to a product: `Ok(Err(reason))` is a bad row, `Err` a database failure.
 fn apply_product(
-    conn: &Connection,
-    seq: i64,
+    tx: &mut dyn ImportTx,
     id: &str,
     changes: &[(String, Change)],
     allow_create: bool,
     report: &mut ImportReport,
 ) -> Result<Result<(), String>, DiffError> {
-    let old = load_product(conn, id)?;
+    let old = tx.product(id)?;
     let mut product = match (&old, allow_create) {
         (Some(p), _) => p.clone(),
         (None, true) => Product::new(),
@@ -345,15 +283,7 @@ fn apply_product(
     match applied {
         Applied::Unchanged => report.unchanged += 1,
         Applied::Created | Applied::Updated => {
-            let json = serde_json::to_string(&product).map_err(|e| {
-                DiffError::input("registry", format!("cannot store product {id}: {e}"))
-            })?;
-            conn.prepare_cached(
-                "INSERT INTO products (id, fields) VALUES (?1, ?2)
-                 ON CONFLICT (id) DO UPDATE SET fields = excluded.fields",
-            )?
-            .execute(params![id, json])?;
-            report.labels_marked += mark_product_labels(conn, seq, id)?;
+            report.labels_marked += tx.put_product(id, &product)?;
             if applied == Applied::Created {
                 report.created += 1;
             } else {
@@ -426,7 +356,7 @@ fn csv_header(rdr: &mut csv::Reader<&[u8]>, source: &str) -> Result<Vec<String>,
 }
 
 pub(crate) fn import_csv(
-    conn: &Connection,
+    tx: &mut dyn ImportTx,
     file: &ProductFile,
     mode: CsvMode,
 ) -> Result<ImportReport, DiffError> {
@@ -457,7 +387,6 @@ pub(crate) fn import_csv(
             ));
         }
     };
-    let seq = next_seq(conn)?;
     for record in rdr.records() {
         report.rows += 1;
         let record = match record {
@@ -495,14 +424,9 @@ pub(crate) fn import_csv(
             report.bad(line, format!("product {id:?}: {reason}"));
             continue;
         }
-        if let Err(reason) = apply_product(
-            conn,
-            seq,
-            id,
-            &changes,
-            mode == CsvMode::Catalogue,
-            &mut report,
-        )? {
+        if let Err(reason) =
+            apply_product(tx, id, &changes, mode == CsvMode::Catalogue, &mut report)?
+        {
             report.bad(line, reason);
         }
     }
@@ -553,7 +477,7 @@ fn utf8(file: &ProductFile) -> Result<&str, DiffError> {
 }
 
 pub(crate) fn import_product_list(
-    conn: &Connection,
+    tx: &mut dyn ImportTx,
     file: &ProductFile,
 ) -> Result<ImportReport, DiffError> {
     let mut report = ImportReport::new(&file.name, ProductFormat::ProductList.name());
@@ -602,7 +526,6 @@ pub(crate) fn import_product_list(
             ));
         }
     };
-    let seq = next_seq(conn)?;
     for (i, item) in items.into_iter().enumerate() {
         report.rows += 1;
         let at = Location::Item(i as u64 + 1);
@@ -634,7 +557,7 @@ pub(crate) fn import_product_list(
             report.bad(at, format!("product {id:?}: {reason}"));
             continue;
         }
-        if let Err(reason) = apply_product(conn, seq, &id, &changes, true, &mut report)? {
+        if let Err(reason) = apply_product(tx, &id, &changes, true, &mut report)? {
             report.bad(at, reason);
         }
     }
@@ -735,13 +658,12 @@ fn koubei_records(text: &str, source: &str) -> Result<Records, DiffError> {
 }
 
 pub(crate) fn import_koubei(
-    conn: &Connection,
+    tx: &mut dyn ImportTx,
     file: &ProductFile,
 ) -> Result<ImportReport, DiffError> {
     let mut report = ImportReport::new(&file.name, ProductFormat::Koubei.name());
     let text = utf8(file)?;
     let records = koubei_records(text, &file.name)?;
-    let seq = next_seq(conn)?;
     for (at, record) in records {
         report.rows += 1;
         let record = match record {
@@ -793,26 +715,22 @@ pub(crate) fn import_koubei(
         };
         let outcome = match action {
             "insert_dish" | "modify_dish" => match dish_changes(&detail, action == "insert_dish") {
-                Ok(changes) => apply_product(conn, seq, &id, &changes, true, &mut report)?,
+                Ok(changes) => apply_product(tx, &id, &changes, true, &mut report)?,
                 Err(reason) => Err(reason),
             },
             "soldout_dish" => {
                 let changes = [("soldout".to_owned(), Change::Set(1.into()))];
-                apply_product(conn, seq, &id, &changes, false, &mut report)?
+                apply_product(tx, &id, &changes, false, &mut report)?
                     .map_err(|_| format!("soldout_dish: unknown dish {id:?}"))
             }
-            _ => {
-                let n = conn
-                    .prepare_cached("DELETE FROM products WHERE id = ?1")?
-                    .execute([&id])?;
-                if n == 0 {
-                    Err(format!("delete_dish: unknown dish {id:?}"))
-                } else {
+            _ => match tx.delete_product(&id)? {
+                None => Err(format!("delete_dish: unknown dish {id:?}")),
+                Some(marked) => {
                     report.deleted += 1;
-                    report.labels_marked += mark_product_labels(conn, seq, &id)?;
+                    report.labels_marked += marked;
                     Ok(())
                 }
-            }
+            },
         };
         if let Err(reason) = outcome {
             report.bad(at, format!("dish {id:?}: {reason}"));
@@ -821,42 +739,10 @@ pub(crate) fn import_koubei(
     Ok(report)
 }
 
-/// Registers a template under its source key, or notes a changed content hash: then the
-/// template's labels are marked with `seq`. Returns the template's id and the labels marked.
-pub(crate) fn note_template(
-    conn: &Connection,
-    seq: i64,
-    key: &str,
-    content_hash: u64,
-) -> Result<(i64, u64), DiffError> {
-    // The registry stores the u64 hash's bit pattern in SQLite's signed 64-bit integer.
-    let stored_hash = content_hash as i64;
-    let row: Option<(i64, Option<i64>)> = conn
-        .prepare_cached("SELECT id, content_hash FROM templates WHERE source = ?1")?
-        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    match row {
-        None => {
-            conn.prepare_cached("INSERT INTO templates (source, content_hash) VALUES (?1, ?2)")?
-                .execute(params![key, stored_hash])?;
-            Ok((conn.last_insert_rowid(), 0))
-        }
-        Some((id, Some(h))) if h == stored_hash => Ok((id, 0)),
-        Some((id, _)) => {
-            let marked = conn
-                .prepare_cached("UPDATE labels SET pending = ?1 WHERE template_id = ?2")?
-                .execute(params![seq, id])?;
-            conn.prepare_cached("UPDATE templates SET content_hash = ?1 WHERE id = ?2")?
-                .execute(params![stored_hash, id])?;
-            Ok((id, marked as u64))
-        }
-    }
-}
-
 const LABEL_COLUMNS: [&str; 5] = ["esl_id", "shop_id", "model", "template", "product_id"];
 
 pub(crate) fn import_labels(
-    conn: &Connection,
+    tx: &mut dyn ImportTx,
     source: &str,
     bytes: &[u8],
     base_dir: Option<&Path>,
@@ -882,7 +768,6 @@ pub(crate) fn import_labels(
             ),
         ));
     }
-    let seq = next_seq(conn)?;
     let mut templates: HashMap<String, Result<(i64, Arc<LoadedTemplate>), String>> = HashMap::new();
     for record in rdr.records() {
         report.rows += 1;
@@ -923,7 +808,7 @@ pub(crate) fn import_labels(
                 .and_then(|s| library.load(&s))
             {
                 Ok(t) => {
-                    let (id, marked) = note_template(conn, seq, &t.source.key(), t.content_hash)?;
+                    let (id, marked) = tx.template(&t.source.key(), &t.content_hash)?;
                     report.labels_marked += marked;
                     Ok((id, Arc::new(t)))
                 }
@@ -951,59 +836,45 @@ pub(crate) fn import_labels(
             );
             continue;
         }
-        let known: Option<i64> = conn
-            .prepare_cached("SELECT 1 FROM products WHERE id = ?1")?
-            .query_row([product_id], |r| r.get(0))
-            .optional()?;
-        if known.is_none() {
+        if tx.product(product_id)?.is_none() {
             report.bad(
                 at,
                 format!("ESL {esl_id}: unknown product {product_id:?} (import products first)"),
             );
             continue;
         }
-        let existing: Option<(String, String, i64, String)> = conn
-            .prepare_cached(
-                "SELECT shop_id, model, template_id, product_id FROM labels WHERE esl_id = ?1",
-            )?
-            .query_row([esl_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .optional()?;
-        let wanted = (
-            shop_id.to_owned(),
-            model.name().to_owned(),
+        let binding = Binding {
+            esl_id: esl_id.to_owned(),
+            shop_id: shop_id.to_owned(),
+            model: model.name().to_owned(),
             template_id,
-            product_id.to_owned(),
-        );
-        match existing {
-            Some(e) if e == wanted => report.unchanged += 1,
-            existing => {
-                conn.prepare_cached(
-                    "INSERT INTO labels (esl_id, shop_id, model, template_id, product_id, pending)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (esl_id) DO UPDATE SET shop_id = excluded.shop_id,
-                        model = excluded.model, template_id = excluded.template_id,
-                        product_id = excluded.product_id, pending = excluded.pending",
-                )?
-                .execute(params![
-                    esl_id,
-                    shop_id,
-                    model.name(),
-                    template_id,
-                    product_id,
-                    seq
-                ])?;
+            product_id: product_id.to_owned(),
+        };
+        match tx.bind_label(&binding)? {
+            Written::Unchanged => report.unchanged += 1,
+            Written::Updated => {
+                report.updated += 1;
                 report.labels_marked += 1;
-                if existing.is_some() {
-                    report.updated += 1;
-                } else {
-                    report.created += 1;
-                }
+            }
+            Written::Created => {
+                report.created += 1;
+                report.labels_marked += 1;
             }
         }
     }
     Ok(report)
+}
+
+/// Imports a product file inside the caller's transaction, by its format.
+pub(crate) fn import_products(
+    tx: &mut dyn ImportTx,
+    file: &ProductFile,
+) -> Result<ImportReport, DiffError> {
+    match file.format {
+        ProductFormat::Csv(mode) => import_csv(tx, file, mode),
+        ProductFormat::ProductList => import_product_list(tx, file),
+        ProductFormat::Koubei => import_koubei(tx, file),
+    }
 }
 
 #[cfg(test)]

@@ -50,17 +50,24 @@
 mod error;
 pub mod fingerprint;
 pub mod import;
+mod publish;
 mod registry;
 mod run;
-pub mod schema;
+pub mod sqlite;
+pub mod store;
 mod templates;
 
 pub use error::{BadRow, DiffError, Location};
-pub use fingerprint::{Fingerprint, ImageHash, Stamp};
+pub use esl_render::Fingerprint;
+pub use fingerprint::{ImageHash, Stamp};
 pub use import::{CsvMode, ImportReport, ProductFile, ProductFormat};
-pub use registry::{Acknowledged, CurrentImage, LabelState, Registry, RegistryStats};
-pub use run::{
-    LabelFailure, NoObserver, Observer, Outcome, Pusher, RenderEnv, RepriceOptions, RunReport,
-    Stage,
+pub use publish::{
+    FolderPublisher, Publish, PublishError, PublishFuture, PublishJob, Published, Pusher,
 };
+pub use registry::{Acknowledged, CurrentImage, LabelState, Registry};
+pub use run::{
+    Cause, LabelFailure, NoObserver, Observer, Outcome, RenderEnv, RepriceOptions, RunReport, Stage,
+};
+pub use sqlite::SqliteStore;
+pub use store::{RegistryStats, Store};
 pub use templates::{LoadedTemplate, TemplateLibrary, TemplateSource};

@@ -1,47 +1,54 @@
-//! The registry: one SQLite file of labels, products, templates and acknowledgements.
+//! The registry: which label shows which product with which template on which model, and what
+//! the platform last acknowledged for it, over a [`Store`].
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use esl_model::{Model, Product};
-use rusqlite::{Connection, OptionalExtension};
+use esl_render::Fingerprint;
 
 use crate::error::DiffError;
-use crate::fingerprint::{Fingerprint, ImageHash, fingerprint, image_hash};
-use crate::import::{self, CsvMode, ImportReport, ProductFile, ProductFormat, write_tx};
-use crate::run::RenderEnv;
+use crate::fingerprint::{ImageHash, image_hash};
+use crate::import::{self, CsvMode, ImportReport, ProductFile};
+use crate::publish::Publish;
+use crate::run::{self, Observer, RenderEnv, RepriceOptions, RunReport};
+use crate::sqlite::SqliteStore;
+use crate::store::{LabelFilter, LabelRow, RegistryStats, Store};
 use crate::templates::{TemplateLibrary, TemplateSource};
 
-/// The label registry: which label shows which product with which template on which model,
-/// and what the platform last acknowledged for it. See [`crate::schema`] for the tables.
+/// The label registry. See [`crate::store`] for what any backend keeps, and
+/// [`crate::sqlite`] for the SQLite file [`Registry::open`] uses.
 ///
-/// One `Registry` is one connection; several processes may open the same file (SQLite
-/// serialises their writes).
-#[derive(Debug)]
+/// One `Registry` is one connection; several processes may open the same file. Runs take
+/// the registry's lease, so overlapping runs take turns; imports may happen at any time.
 pub struct Registry {
-    pub(crate) conn: Connection,
+    store: Box<dyn Store>,
     path: PathBuf,
+    /// The runtime of the blocking [`Registry::reprice`], made on first use.
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
-/// Counts of what the registry holds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct RegistryStats {
-    /// Labels.
-    pub labels: u64,
-    /// Products.
-    pub products: u64,
-    /// Templates referenced so far.
-    pub templates: u64,
-    /// Labels pending: to be looked at by the next run.
-    pub pending: u64,
-    /// Labels with an acknowledged image.
-    pub acknowledged: u64,
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("store", &self.store.describe())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        // Shutting down in the background never blocks, so a registry may be dropped inside
+        // async code too.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 /// What the platform last acknowledged for a label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Acknowledged {
-    /// The fingerprint of the data the image was rendered from.
+    /// The fingerprint of the scene the image was rendered from.
     pub fingerprint: Fingerprint,
     /// The image's pixel hash.
     pub image: ImageHash,
@@ -71,7 +78,7 @@ pub struct LabelState {
 /// A label's picture as its current data gives it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CurrentImage {
-    /// The label's fingerprint now.
+    /// The label's scene fingerprint now.
     pub fingerprint: Fingerprint,
     /// The picture's pixel hash.
     pub image: ImageHash,
@@ -79,33 +86,52 @@ pub struct CurrentImage {
     pub png: Vec<u8>,
 }
 
-fn count(conn: &Connection, sql: &str) -> Result<u64, DiffError> {
-    let n: i64 = conn.query_row(sql, [], |r| r.get(0))?;
-    Ok(u64::try_from(n).unwrap_or(0))
+fn state(row: LabelRow) -> Result<LabelState, DiffError> {
+    let model = row.model.parse::<Model>().map_err(|e| DiffError::Label {
+        esl_id: row.esl_id.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok(LabelState {
+        esl_id: row.esl_id,
+        shop_id: row.shop_id,
+        model,
+        template: row.template,
+        product_id: row.product_id,
+        pending: row.pending,
+        acked: row.acked.map(|(fingerprint, image, at)| Acknowledged {
+            fingerprint,
+            image,
+            at,
+        }),
+    })
 }
 
 impl Registry {
-    /// Opens (or creates) a registry file and brings its schema up to date.
+    /// Opens (or creates) a registry file ([`SqliteStore`]) and brings its schema up to date.
     ///
     /// # Errors
     /// [`DiffError::Db`] when the file cannot be opened or is not a registry,
     /// [`DiffError::NewerSchema`] when a newer esl wrote it.
     pub fn open(path: &Path) -> Result<Registry, DiffError> {
-        let mut conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(30))?;
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        // 64 MB of page cache: the plan and imports touch the label indexes at random.
-        conn.pragma_update(None, "cache_size", -65_536)?;
-        crate::schema::migrate(&mut conn, &path.display().to_string())?;
+        let store = SqliteStore::open(path)?;
         Ok(Registry {
-            conn,
+            store: Box::new(store),
             path: path.to_path_buf(),
+            runtime: None,
         })
     }
 
-    /// The registry file.
+    /// A registry over another backend.
+    #[must_use]
+    pub fn with_store(store: Box<dyn Store>) -> Registry {
+        Registry {
+            path: PathBuf::from(store.describe()),
+            store,
+            runtime: None,
+        }
+    }
+
+    /// The registry file (or, for another backend, its description).
     #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
@@ -115,122 +141,78 @@ impl Registry {
     ///
     /// # Errors
     /// [`DiffError::Db`].
-    pub fn stats(&self) -> Result<RegistryStats, DiffError> {
-        Ok(RegistryStats {
-            labels: count(&self.conn, "SELECT count(*) FROM labels")?,
-            products: count(&self.conn, "SELECT count(*) FROM products")?,
-            templates: count(&self.conn, "SELECT count(*) FROM templates")?,
-            pending: count(&self.conn, "SELECT count(*) FROM labels WHERE pending <> 0")?,
-            acknowledged: count(
-                &self.conn,
-                "SELECT count(*) FROM labels WHERE acked_fp IS NOT NULL",
-            )?,
-        })
-    }
-
-    fn label_states(&self, filter: &str, arg: &str) -> Result<Vec<LabelState>, DiffError> {
-        let sql = format!(
-            "SELECT l.esl_id, l.shop_id, l.model, t.source, l.product_id, l.pending,
-                    l.acked_fp, l.acked_image, l.acked_at
-             FROM labels l JOIN templates t ON t.id = l.template_id {filter} ORDER BY l.esl_id"
-        );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([arg], |r| {
-            let model: String = r.get(2)?;
-            let model = model.parse::<Model>().map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
-            })?;
-            let fp: Option<Vec<u8>> = r.get(6)?;
-            let img: Option<Vec<u8>> = r.get(7)?;
-            let at: Option<i64> = r.get(8)?;
-            let acked = match (
-                fp.as_deref().and_then(Fingerprint::from_slice),
-                img.as_deref().and_then(ImageHash::from_slice),
-            ) {
-                (Some(fingerprint), Some(image)) => Some(Acknowledged {
-                    fingerprint,
-                    image,
-                    at: at.unwrap_or(0),
-                }),
-                _ => None,
-            };
-            Ok(LabelState {
-                esl_id: r.get(0)?,
-                shop_id: r.get(1)?,
-                model,
-                template: r.get(3)?,
-                product_id: r.get(4)?,
-                pending: r.get::<_, i64>(5)? != 0,
-                acked,
-            })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    pub fn stats(&mut self) -> Result<RegistryStats, DiffError> {
+        self.store.stats()
     }
 
     /// One label.
     ///
     /// # Errors
-    /// [`DiffError::Db`].
-    pub fn label(&self, esl_id: &str) -> Result<Option<LabelState>, DiffError> {
-        Ok(self
-            .label_states("WHERE l.esl_id = ?1", esl_id)?
+    /// [`DiffError::Db`]; [`DiffError::Label`] for a stored model this build does not know.
+    pub fn label(&mut self, esl_id: &str) -> Result<Option<LabelState>, DiffError> {
+        self.store
+            .labels(LabelFilter::Esl(esl_id))?
             .into_iter()
-            .next())
+            .next()
+            .map(state)
+            .transpose()
     }
 
     /// Every label, by `esl_id`.
     ///
     /// # Errors
-    /// [`DiffError::Db`].
-    pub fn labels(&self) -> Result<Vec<LabelState>, DiffError> {
-        self.label_states("WHERE ?1 = ?1", "")
+    /// As [`Registry::label`].
+    pub fn labels(&mut self) -> Result<Vec<LabelState>, DiffError> {
+        self.store
+            .labels(LabelFilter::All)?
+            .into_iter()
+            .map(state)
+            .collect()
     }
 
-    /// The labels showing a product, by `esl_id` (through the product → labels index).
+    /// The pending labels, by `esl_id`: what the next run will look at.
+    ///
+    /// # Errors
+    /// As [`Registry::label`].
+    pub fn pending_labels(&mut self) -> Result<Vec<LabelState>, DiffError> {
+        self.store
+            .labels(LabelFilter::Pending)?
+            .into_iter()
+            .map(state)
+            .collect()
+    }
+
+    /// The labels showing a product, by `esl_id`.
     ///
     /// # Errors
     /// [`DiffError::Db`].
-    pub fn labels_of_product(&self, product_id: &str) -> Result<Vec<String>, DiffError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT esl_id FROM labels WHERE product_id = ?1 ORDER BY esl_id")?;
-        let ids = stmt
-            .query_map([product_id], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
-        Ok(ids)
+    pub fn labels_of_product(&mut self, product_id: &str) -> Result<Vec<String>, DiffError> {
+        Ok(self
+            .store
+            .labels(LabelFilter::Product(product_id))?
+            .into_iter()
+            .map(|r| r.esl_id)
+            .collect())
     }
 
     /// A product.
     ///
     /// # Errors
     /// [`DiffError::Db`]; [`DiffError::Input`] if the stored JSON is unreadable.
-    pub fn product(&self, id: &str) -> Result<Option<Product>, DiffError> {
-        let json: Option<String> = self
-            .conn
-            .query_row("SELECT fields FROM products WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        json.map(|j| {
-            Product::from_json(j.as_bytes()).map_err(|e| {
-                DiffError::input(
-                    "registry",
-                    format!("stored product {id} is unreadable: {e}"),
-                )
-            })
-        })
-        .transpose()
+    pub fn product(&mut self, id: &str) -> Result<Option<Product>, DiffError> {
+        Ok(self.store.products(&[id])?.remove(id))
     }
 
     /// Imports a product file in one transaction. A product whose fields change marks its
-    /// labels pending (through the product → labels index). The rules, and the choices made
-    /// where the seeds leave room, are in [`crate::import`].
+    /// labels pending. The rules, and the choices made where the seeds leave room, are in
+    /// [`crate::import`].
     ///
     /// # Errors
     /// [`DiffError::Input`] when the file cannot be read at all (nothing is applied);
     /// [`DiffError::Db`]. Bad rows are not errors: they are in the report.
     pub fn import_products(&mut self, file: &ProductFile) -> Result<ImportReport, DiffError> {
-        write_tx(&self.conn, |c| import_products_in(c, file))
+        self.store
+            .import(&mut |tx| import::import_products(tx, file))
     }
 
     /// Reads a product file ([`ProductFile::read`]; CSV as a catalogue) and imports it.
@@ -254,9 +236,8 @@ impl Registry {
         base_dir: Option<&Path>,
         library: &TemplateLibrary,
     ) -> Result<ImportReport, DiffError> {
-        write_tx(&self.conn, |c| {
-            import::import_labels(c, source, bytes, base_dir, library)
-        })
+        self.store
+            .import(&mut |tx| import::import_labels(tx, source, bytes, base_dir, library))
     }
 
     /// Reads a label-bindings file and imports it; template paths are relative to its folder.
@@ -275,24 +256,26 @@ impl Registry {
         self.import_labels(&path.display().to_string(), &bytes, path.parent(), library)
     }
 
-    /// Marks every label pending, so the next run recomputes every fingerprint (it still
-    /// renders only the labels whose fingerprint changed). Returns the number of labels.
+    /// Marks every label pending, so the next run binds every label again (it still
+    /// renders only the labels whose scene changed). Returns the number of labels.
     ///
     /// # Errors
     /// [`DiffError::Db`].
     pub fn mark_all_pending(&mut self) -> Result<u64, DiffError> {
-        write_tx(&self.conn, |c| {
-            let seq = import::next_seq(c)?;
-            Ok(c.execute("UPDATE labels SET pending = ?1", [seq])? as u64)
-        })
+        self.store.mark_all_pending()
     }
 
-    /// Renders a label from its current data, as a run would: its fingerprint and picture.
+    /// Renders a label from its current data, as a run would: its scene fingerprint and
+    /// picture.
     ///
     /// # Errors
     /// [`DiffError::Label`] for an unknown label, a missing product or a render error;
     /// template errors; [`DiffError::Db`].
-    pub fn current_image(&self, esl_id: &str, env: &RenderEnv) -> Result<CurrentImage, DiffError> {
+    pub fn current_image(
+        &mut self,
+        esl_id: &str,
+        env: &RenderEnv,
+    ) -> Result<CurrentImage, DiffError> {
         let label_error = |reason: String| DiffError::Label {
             esl_id: esl_id.to_owned(),
             reason,
@@ -309,37 +292,83 @@ impl Registry {
                 label.product_id
             ))
         })?;
-        let fp = fingerprint(
-            env.stamp(),
-            template.content_hash,
-            &template.fields,
-            label.model,
-            &product,
-        );
-        let rendered = env
+        let scene = env
             .renderer
-            .render(&template.template, &product, label.model)
+            .bind(&template.template, &product, label.model)
             .map_err(|e| label_error(e.to_string()))?;
-        let png = rendered
-            .image
-            .to_png(1)
-            .map_err(|e| label_error(e.to_string()))?;
+        let image = esl_render::rasterise(&scene);
+        let png = image.to_png(1).map_err(|e| label_error(e.to_string()))?;
         Ok(CurrentImage {
-            fingerprint: fp,
-            image: image_hash(&rendered.image),
+            fingerprint: scene.fingerprint(),
+            image: image_hash(&image),
             png,
         })
     }
-}
 
-/// Imports a product file inside the caller's transaction.
-pub(crate) fn import_products_in(
-    conn: &Connection,
-    file: &ProductFile,
-) -> Result<ImportReport, DiffError> {
-    match file.format {
-        ProductFormat::Csv(mode) => import::import_csv(conn, file, mode),
-        ProductFormat::ProductList => import::import_product_list(conn, file),
-        ProductFormat::Koubei => import::import_koubei(conn, file),
+    /// The whole job, from async code: imports [`RepriceOptions::prices`], takes the
+    /// registry's lease (waiting for another run up to [`RepriceOptions::lease_wait`]),
+    /// notices edited templates, pictures, fonts and a new engine, binds every pending label
+    /// and compares its scene fingerprint with the acknowledged one, rasterises each changed
+    /// scene once (in parallel, on the rendering threads, without blocking the runtime),
+    /// publishes the pictures that differ from what the labels show, records the
+    /// acknowledgements, and tries transient failures again until the push deadline.
+    ///
+    /// What is recorded: a label is settled when its fingerprint equals the acknowledged
+    /// one, when its new picture is pixel-identical to the acknowledged one, or when the
+    /// publisher delivered the picture and the acknowledgement matched the run's intent.
+    /// Without a publisher nothing is pushed, so rendered labels stay pending. Failures stay
+    /// pending and are retried by the next run. The runtime needs time and I/O enabled (as
+    /// esl-push's client does).
+    ///
+    /// # Errors
+    /// [`DiffError::Busy`] when another run holds the lease beyond the wait;
+    /// [`DiffError::LeaseLost`]; [`DiffError::Input`] when the product file cannot be read at
+    /// all; [`DiffError::Io`] when a preview cannot be written; [`DiffError::Db`];
+    /// [`DiffError::Threads`]. Labels that fail are reported, not errors. Everything
+    /// committed before an error stays valid.
+    pub async fn reprice_async(
+        &mut self,
+        env: &RenderEnv,
+        opts: &RepriceOptions,
+        publisher: Option<&dyn Publish>,
+        observer: &mut dyn Observer,
+    ) -> Result<RunReport, DiffError> {
+        run::reprice(self.store.as_mut(), env, opts, publisher, observer).await
+    }
+
+    /// [`Registry::reprice_async`], blocking the calling thread until the run is over.
+    ///
+    /// Safe to call from any thread, inside an async runtime too: the run is driven on a
+    /// thread of its own, by a runtime the registry keeps for its blocking runs (so a
+    /// publisher's connections survive from one run to the next). The calling thread is
+    /// blocked meanwhile: from async code, prefer [`Registry::reprice_async`], or call this
+    /// from `spawn_blocking`.
+    ///
+    /// # Errors
+    /// As [`Registry::reprice_async`]; [`DiffError::Worker`] when the runtime cannot start.
+    pub fn reprice(
+        &mut self,
+        env: &RenderEnv,
+        opts: &RepriceOptions,
+        publisher: Option<&dyn Publish>,
+        observer: &mut dyn Observer,
+    ) -> Result<RunReport, DiffError> {
+        if self.runtime.is_none() {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| DiffError::Worker(format!("cannot start the run's runtime: {e}")))?;
+            self.runtime = Some(rt);
+        }
+        let Registry { store, runtime, .. } = self;
+        let Some(runtime) = runtime.as_ref() else {
+            return Err(DiffError::Worker("no runtime".to_owned()));
+        };
+        let store = store.as_mut();
+        std::thread::scope(|s| {
+            s.spawn(move || runtime.block_on(run::reprice(store, env, opts, publisher, observer)))
+                .join()
+                .unwrap_or_else(|_| Err(DiffError::Worker("the run's thread panicked".to_owned())))
+        })
     }
 }

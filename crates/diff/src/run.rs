@@ -1,23 +1,23 @@
-//! The run: sync, plan, check, render, push, acknowledge.
+//! The run: lease, sync, plan (bind and compare scene fingerprints), rasterise, publish,
+//! acknowledge, sweep.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use esl_model::{Model, Product};
-use esl_push::{Client, PushError, PushImage, Receipt};
-use esl_render::{Renderer, Template};
+use esl_push::{ApiCode, PushError, TransportKind};
+use esl_render::{Fingerprint, RenderError, RenderErrorKind, Renderer, Scene, rasterise};
 use rayon::prelude::*;
-use rusqlite::{Connection, OptionalExtension, params};
-use tokio::runtime::Handle;
-use tokio::sync::Semaphore;
-use tokio::task::{Id, JoinError, JoinSet};
+use tokio::sync::{Semaphore, oneshot};
+use tokio::task::JoinSet;
 
 use crate::error::DiffError;
-use crate::fingerprint::{Fingerprint, ImageHash, Stamp, fingerprint, image_hash};
-use crate::import::{ImportReport, ProductFile, next_seq, write_tx};
-use crate::registry::{Registry, import_products_in};
+use crate::fingerprint::{ImageHash, Stamp, image_hash};
+use crate::import::{self, ImportReport, ProductFile};
+use crate::publish::{Publish, PublishError, PublishJob, Published};
+use crate::store::{Ack, AckResult, Candidate, Cursor, LeaseOp, LeaseState, Settlement, Store};
 use crate::templates::{LoadedTemplate, TemplateLibrary, TemplateSource};
 
 /// What rendering needs: the renderer (fonts, options) and where templates come from.
@@ -39,38 +39,15 @@ impl RenderEnv {
         }
     }
 
-    /// The renderer's part of every fingerprint.
+    /// The rendering environment's stamp (engine version, fonts): when it changes, every
+    /// label is bound again at the next run.
     #[must_use]
     pub fn stamp(&self) -> Stamp {
         Stamp::of(&self.renderer)
     }
 }
 
-/// Pushes a run's images through the platform: an esl-push client, how many pushes may be in
-/// flight at once, and the tokio runtime they run on.
-///
-/// The runtime must be a multi-thread runtime, and [`Registry::reprice`] must not be called
-/// from inside it (it blocks on it): call it from a plain thread, or `spawn_blocking`.
-#[derive(Clone, Debug)]
-pub struct Pusher {
-    client: Client,
-    concurrency: usize,
-    runtime: Handle,
-}
-
-impl Pusher {
-    /// A pusher; `concurrency` is at least 1.
-    #[must_use]
-    pub fn new(client: Client, concurrency: usize, runtime: Handle) -> Pusher {
-        Pusher {
-            client,
-            concurrency: concurrency.max(1),
-            runtime,
-        }
-    }
-}
-
-/// Options of [`Registry::reprice`].
+/// Options of a run ([`crate::Registry::reprice`]).
 #[derive(Clone, Debug)]
 pub struct RepriceOptions {
     /// A product file to import first, in its own transaction (a price file, a
@@ -79,8 +56,8 @@ pub struct RepriceOptions {
     /// Write every rendered label as `<out_dir>/<esl_id>.png` (characters other than
     /// letters, digits, `.`, `_` and `-` in the id become `_`).
     pub out_dir: Option<PathBuf>,
-    /// Plan only: import, compare and count what would be rendered, then roll everything
-    /// back. Nothing is rendered, written or pushed, and the registry is unchanged.
+    /// Plan only: import, bind and count what would be rendered, then roll everything back.
+    /// Nothing is rendered, written or pushed, and the registry is unchanged.
     pub dry_run: bool,
     /// Rendering threads (default: rayon's global pool, one per core).
     pub threads: Option<usize>,
@@ -89,6 +66,22 @@ pub struct RepriceOptions {
     pub page_size: usize,
     /// The clock for acknowledgement times, in Unix seconds.
     pub clock: fn() -> i64,
+    /// How long the run lease lasts unless renewed (default 60 s). A run renews it every
+    /// third of this while it works; a run that dies holds it at most this long. It must be
+    /// longer than a push can stay in flight.
+    pub lease_ttl: Duration,
+    /// How long to wait for another run that holds the lease before giving up with
+    /// [`DiffError::Busy`] (default 10 minutes; zero: do not wait).
+    pub lease_wait: Duration,
+    /// Pushes that failed on transient errors (after the client's own retries) are tried
+    /// again, in rounds with growing pauses, until they are delivered, fail permanently, or
+    /// this much time has passed since the run started (default 15 minutes). What is left is
+    /// deferred: pending for the next run.
+    pub push_deadline: Duration,
+    /// The circuit breaker: after this many pushes in a row failed on transient errors
+    /// (after the client's own retries), the platform is taken to be down and the run stops
+    /// pushing (default 20). What is left stays pending for the next run.
+    pub breaker_threshold: usize,
 }
 
 /// Seconds since the Unix epoch by the system clock.
@@ -96,6 +89,14 @@ fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Milliseconds since the Unix epoch by the system clock: the lease's clock, which must be
+/// comparable between processes.
+fn unix_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 impl Default for RepriceOptions {
@@ -107,6 +108,10 @@ impl Default for RepriceOptions {
             threads: None,
             page_size: 2048,
             clock: unix_now,
+            lease_ttl: Duration::from_secs(60),
+            lease_wait: Duration::from_secs(600),
+            push_deadline: Duration::from_secs(900),
+            breaker_threshold: 20,
         }
     }
 }
@@ -115,35 +120,208 @@ impl Default for RepriceOptions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
-    /// Its template cannot be loaded or does not serve its model.
+    /// Its template cannot be loaded, or its model is unknown.
     Template,
     /// Its product is missing or unreadable.
     Product,
-    /// Rendering failed (a missing field, a price too wide for its box, …).
+    /// Binding or rendering failed (a missing field, a price too wide for its box, …).
     Render,
-    /// The platform refused the image or could not be reached (after retries).
+    /// The picture was not delivered.
     Push,
+}
+
+fn api_code<S: serde::Serializer>(code: &ApiCode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_i64(code.code())
+}
+
+fn transport_kind<S: serde::Serializer>(kind: &TransportKind, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(kind)
+}
+
+/// Why a label failed, for an embedder to act on: `match` on it.
+///
+/// In JSON it is an object with a `kind` (`template`, `model`, `product`, `render`,
+/// `encode`, `platform`, `http`, `transport`, `rejected`, `output`, `overtaken`), the fields
+/// of that kind (a platform error keeps its `code` as a number), and the `message`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Cause {
+    /// The label's template cannot be loaded.
+    Template {
+        /// Why.
+        message: String,
+    },
+    /// The label's model is not known.
+    Model {
+        /// The model as the registry has it.
+        model: String,
+        /// Why.
+        message: String,
+    },
+    /// The label's product is not in the registry, or unreadable.
+    Product {
+        /// The product.
+        product_id: String,
+        /// Why.
+        message: String,
+    },
+    /// The label cannot be bound or rendered: a missing field, a price that does not fit
+    /// its box (alert the merchandiser), …
+    Render {
+        /// The kind of render error.
+        error: RenderErrorKind,
+        /// The JSON path of the element, if the error is about one.
+        element: Option<String>,
+        /// The full message.
+        message: String,
+    },
+    /// The picture cannot be encoded.
+    Encode {
+        /// Why.
+        message: String,
+    },
+    /// The platform answered with an error code (5005: a picture it cannot show; 5301: an
+    /// unknown ESL; …).
+    Platform {
+        /// The code.
+        #[serde(serialize_with = "api_code")]
+        code: ApiCode,
+        /// The platform's message, with the endpoint.
+        message: String,
+    },
+    /// The platform answered with an HTTP status other than 200.
+    Http {
+        /// The status.
+        status: u16,
+        /// The message, with the body.
+        message: String,
+    },
+    /// The platform could not be reached or the connection broke (after retries).
+    Transport {
+        /// What kind of failure.
+        #[serde(serialize_with = "transport_kind")]
+        transport: TransportKind,
+        /// The message.
+        message: String,
+    },
+    /// The request was refused before it was sent (too large, invalid), or the reply was
+    /// not understood.
+    Rejected {
+        /// Why.
+        message: String,
+    },
+    /// A publisher's file could not be written.
+    Output {
+        /// Why.
+        message: String,
+    },
+    /// Another run pushed the label while this run's push was in flight: what it shows is
+    /// not known, so it is pending again with no acknowledged image.
+    Overtaken {
+        /// What happened.
+        message: String,
+    },
+}
+
+impl Cause {
+    fn render(e: &RenderError) -> Cause {
+        Cause::Render {
+            error: e.kind(),
+            element: e.element().map(str::to_owned),
+            message: e.to_string(),
+        }
+    }
+
+    fn push(e: &PushError) -> Cause {
+        let message = e.to_string();
+        match e {
+            PushError::Api { code, .. } => Cause::Platform {
+                code: *code,
+                message,
+            },
+            PushError::Unauthorized { code, .. } => Cause::Platform {
+                code: ApiCode::from_code(code.unwrap_or(5090)),
+                message,
+            },
+            PushError::Http { status, .. } => Cause::Http {
+                status: *status,
+                message,
+            },
+            PushError::Transport { kind, .. } => Cause::Transport {
+                transport: *kind,
+                message,
+            },
+            PushError::GaveUp { last, .. } => match Cause::push(last) {
+                Cause::Platform { code, .. } => Cause::Platform { code, message },
+                Cause::Http { status, .. } => Cause::Http { status, message },
+                Cause::Transport { transport, .. } => Cause::Transport { transport, message },
+                _ => Cause::Rejected { message },
+            },
+            _ => Cause::Rejected { message },
+        }
+    }
+
+    fn publish(e: &PublishError) -> Cause {
+        match e {
+            PublishError::Push(p) => Cause::push(p),
+            other => Cause::Output {
+                message: other.to_string(),
+            },
+        }
+    }
+
+    /// The message.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        match self {
+            Cause::Template { message }
+            | Cause::Model { message, .. }
+            | Cause::Product { message, .. }
+            | Cause::Render { message, .. }
+            | Cause::Encode { message }
+            | Cause::Platform { message, .. }
+            | Cause::Http { message, .. }
+            | Cause::Transport { message, .. }
+            | Cause::Rejected { message }
+            | Cause::Output { message }
+            | Cause::Overtaken { message } => message,
+        }
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
 }
 
 /// What a run did with one label.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
-    /// Its fingerprint equals the acknowledged one: nothing to do.
+    /// Its scene's fingerprint equals the acknowledged one: nothing to do.
     Unchanged,
     /// Dry run: it would be rendered.
     ToRender,
-    /// Rendered, not pushed (no [`Pusher`]): it stays pending.
+    /// Rendered, not published (the run had no publisher): it stays pending.
     Rendered,
     /// Rendered, pixel-identical to the acknowledged image: not pushed, settled.
     Identical,
-    /// Rendered, pushed and acknowledged: settled.
+    /// Rendered, delivered and acknowledged: settled.
     Pushed,
+    /// Not delivered in this run: the push deadline passed or the circuit breaker opened
+    /// while it was still to be pushed. It stays pending.
+    Deferred {
+        /// Why.
+        reason: String,
+    },
     /// Failed; it stays pending.
     Failed {
         /// Where.
         stage: Stage,
         /// Why.
-        reason: String,
+        cause: Cause,
     },
 }
 
@@ -155,17 +333,20 @@ pub struct LabelFailure {
     /// Where it failed.
     pub stage: Stage,
     /// Why.
-    pub reason: String,
+    pub cause: Cause,
 }
 
-/// Follows a run as it goes: for progress bars and logs. Called on the thread that runs
-/// [`Registry::reprice`].
-pub trait Observer {
+/// Follows a run as it goes: for progress bars and logs.
+pub trait Observer: Send {
+    /// Another run holds the registry's lease; this run waits for it.
+    fn waiting(&mut self, holder: &str, expires_in: Duration) {
+        let _ = (holder, expires_in);
+    }
     /// The plan is made: `labels` pending labels will be looked at.
     fn planned(&mut self, labels: u64) {
         let _ = labels;
     }
-    /// A pending label is settled for this run.
+    /// A pending label is settled for this run (once per label).
     fn settled(&mut self, esl_id: &str, outcome: &Outcome) {
         let _ = (esl_id, outcome);
     }
@@ -179,27 +360,36 @@ impl Observer for NoObserver {}
 
 /// The report of a run. The counts add up:
 /// `considered = unchanged + rendered + to_render + failures before rendering`, and
-/// `rendered = pushed + identical + not_pushed + push failures`.
+/// `rendered = pushed + identical + not_pushed + overtaken + deferred + push failures`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RunReport {
     /// Labels in the registry.
     pub considered: u64,
     /// Pending labels the plan looked at (the others cannot have changed).
     pub planned: u64,
-    /// Labels whose fingerprint equals the acknowledged one.
+    /// Labels whose scene fingerprint equals the acknowledged one.
     pub unchanged: u64,
     /// Labels rendered.
     pub rendered: u64,
-    /// Distinct pictures rendered (labels with equal fingerprints share one).
+    /// Distinct pictures rendered (labels with equal scenes share one raster and one PNG).
     pub images: u64,
     /// Rendered labels pixel-identical to their acknowledged image: not pushed, settled.
     pub identical: u64,
-    /// Labels pushed and acknowledged by the platform.
+    /// Labels delivered and acknowledged.
     pub pushed: u64,
-    /// Rendered labels not pushed because the run had no pusher; they stay pending.
+    /// Rendered labels not published because the run had no publisher; they stay pending.
     pub not_pushed: u64,
     /// Labels that failed (template, product, render or push); they stay pending.
     pub failed: u64,
+    /// Labels whose push was overtaken by another run; pending again.
+    pub overtaken: u64,
+    /// Labels not delivered because the push deadline passed or the circuit breaker opened;
+    /// they stay pending.
+    pub deferred: u64,
+    /// Rounds of the end-of-run sweep of transient push failures.
+    pub sweep_rounds: u32,
+    /// Why the run stopped pushing early, when the circuit breaker opened.
+    pub circuit_open: Option<String>,
     /// Dry run: labels that would be rendered.
     pub to_render: u64,
     /// Rendered labels with render warnings (text cut, missing glyphs).
@@ -210,8 +400,10 @@ pub struct RunReport {
     pub bad_rows: u64,
     /// Whether this was a dry run.
     pub dry_run: bool,
-    /// Whether images were pushed.
+    /// Whether pictures were published.
     pub push: bool,
+    /// Time spent waiting for another run's lease, milliseconds.
+    pub lease_wait_ms: u64,
     /// Wall time of the run, milliseconds.
     pub elapsed_ms: u64,
     /// The import of [`RepriceOptions::prices`].
@@ -227,328 +419,13 @@ pub struct RunReport {
 const MAX_LISTED_FAILURES: usize = 1000;
 /// Acknowledgements are committed at least this often.
 const ACK_BATCH: usize = 256;
+/// The lease's name in the store.
+const LEASE: &str = "run";
 
-/// A rendered picture, shared by every label of its fingerprint.
-#[derive(Clone)]
-struct Picture {
-    png: Arc<[u8]>,
-    hash: ImageHash,
-    warned: bool,
-}
-
-type Rendering = Result<Picture, String>;
-
-fn render_one(
-    renderer: &Renderer,
-    template: &Template,
-    product: &Product,
-    model: Model,
-) -> Rendering {
-    let r = renderer
-        .render(template, product, model)
-        .map_err(|e| e.to_string())?;
-    let png = r.image.to_png(1).map_err(|e| e.to_string())?;
-    Ok(Picture {
-        png: png.into(),
-        hash: image_hash(&r.image),
-        warned: !r.warnings.is_empty(),
-    })
-}
-
-/// A pending label as the plan reads it.
-struct Candidate {
-    esl_id: String,
-    shop_id: String,
-    model: String,
-    template_id: i64,
-    product_id: String,
-    pending: i64,
-    acked_fp: Option<Fingerprint>,
-    acked_image: Option<ImageHash>,
-}
-
-/// The ordering key of the plan (and of the `labels_pending` index).
-type Cursor = (i64, String, String, String);
-
-fn fetch_page(
-    conn: &Connection,
-    after: &Cursor,
-    limit: usize,
-) -> Result<Vec<Candidate>, DiffError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT esl_id, shop_id, model, template_id, product_id, pending, acked_fp, acked_image
-         FROM labels
-         WHERE pending <> 0 AND (template_id, model, product_id, esl_id) > (?1, ?2, ?3, ?4)
-         ORDER BY template_id, model, product_id, esl_id
-         LIMIT ?5",
-    )?;
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = stmt.query_map(params![after.0, after.1, after.2, after.3, limit], |r| {
-        let fp: Option<Vec<u8>> = r.get(6)?;
-        let img: Option<Vec<u8>> = r.get(7)?;
-        Ok(Candidate {
-            esl_id: r.get(0)?,
-            shop_id: r.get(1)?,
-            model: r.get(2)?,
-            template_id: r.get(3)?,
-            product_id: r.get(4)?,
-            pending: r.get(5)?,
-            acked_fp: fp.as_deref().and_then(Fingerprint::from_slice),
-            acked_image: img.as_deref().and_then(ImageHash::from_slice),
-        })
-    })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
-}
-
-fn meta_get(conn: &Connection, key: &str) -> Result<Option<i64>, DiffError> {
-    Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-        .optional()?)
-}
-
-fn meta_set(conn: &Connection, key: &str, value: i64) -> Result<(), DiffError> {
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![key, value],
-    )?;
-    Ok(())
-}
-
-type TemplateMap = HashMap<i64, Result<Arc<LoadedTemplate>, String>>;
-
-/// Compares the rendering environment and every template in use with what the registry saw
-/// last; a difference marks the labels concerned pending. Returns the loaded templates.
-fn sync(conn: &Connection, env: &RenderEnv) -> Result<(TemplateMap, Vec<String>), DiffError> {
-    let seq = next_seq(conn)?;
-    let stamp = env.stamp();
-    let version = meta_get(conn, "render_version")?;
-    let fonts = meta_get(conn, "font_fingerprint")?;
-    let fonts_now = stamp.fonts as i64; // the u64's bit pattern
-    if version.is_some()
-        && (version != Some(i64::from(stamp.render_version)) || fonts != Some(fonts_now))
-    {
-        conn.execute("UPDATE labels SET pending = ?1", [seq])?;
-    }
-    meta_set(conn, "render_version", i64::from(stamp.render_version))?;
-    meta_set(conn, "font_fingerprint", fonts_now)?;
-
-    let mut stmt = conn.prepare(
-        "SELECT id, source FROM templates t
-         WHERE EXISTS (SELECT 1 FROM labels l WHERE l.template_id = t.id)",
-    )?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut map = TemplateMap::new();
-    let mut errors = Vec::new();
-    for (id, key) in rows {
-        let loaded = match TemplateSource::from_key(&key) {
-            None => Err(format!("template key {key:?} is not understood")),
-            Some(source) => env.templates.load(&source).map_err(|e| e.to_string()),
-        };
-        match loaded {
-            Ok(t) => {
-                crate::import::note_template(conn, seq, &key, t.content_hash)?;
-                map.insert(id, Ok(Arc::new(t)));
-            }
-            Err(e) => {
-                errors.push(e.clone());
-                map.insert(id, Err(e));
-            }
-        }
-    }
-    Ok((map, errors))
-}
-
-/// An acknowledgement (or settlement) to commit.
-enum Ack {
-    /// The fingerprint equals the acknowledged one.
-    Clear { esl_id: String, pending: i64 },
-    /// The new picture equals the acknowledged one: the new fingerprint is acknowledged too.
-    Identical {
-        esl_id: String,
-        fp: Fingerprint,
-        pending: i64,
-    },
-    /// The platform acknowledged the new picture.
-    Pushed {
-        esl_id: String,
-        fp: Fingerprint,
-        image: ImageHash,
-        pending: i64,
-        at: i64,
-    },
-}
-
-fn commit_acks(conn: &Connection, acks: &mut Vec<Ack>) -> Result<(), DiffError> {
-    if acks.is_empty() {
-        return Ok(());
-    }
-    write_tx(conn, |c| {
-        // `pending` is cleared only if it still holds the change sequence the plan saw: a
-        // change imported meanwhile keeps the label pending.
-        let mut clear =
-            c.prepare_cached("UPDATE labels SET pending = 0 WHERE esl_id = ?1 AND pending = ?2")?;
-        let mut identical = c.prepare_cached(
-            "UPDATE labels SET acked_fp = ?2,
-                pending = CASE WHEN pending = ?3 THEN 0 ELSE pending END
-             WHERE esl_id = ?1",
-        )?;
-        let mut pushed = c.prepare_cached(
-            "UPDATE labels SET acked_fp = ?2, acked_image = ?3, acked_at = ?4,
-                pending = CASE WHEN pending = ?5 THEN 0 ELSE pending END
-             WHERE esl_id = ?1",
-        )?;
-        for ack in acks.drain(..) {
-            match ack {
-                Ack::Clear { esl_id, pending } => {
-                    clear.execute(params![esl_id, pending])?;
-                }
-                Ack::Identical {
-                    esl_id,
-                    fp,
-                    pending,
-                } => {
-                    identical.execute(params![esl_id, &fp.0[..], pending])?;
-                }
-                Ack::Pushed {
-                    esl_id,
-                    fp,
-                    image,
-                    pending,
-                    at,
-                } => {
-                    pushed.execute(params![esl_id, &fp.0[..], &image.0[..], at, pending])?;
-                }
-            }
-        }
-        Ok(())
-    })
-}
-
-/// A finished push.
-struct Done {
-    esl_id: String,
-    fp: Fingerprint,
-    image: ImageHash,
-    pending: i64,
-    result: Result<Receipt, PushError>,
-}
-
-/// Pushes in flight.
-struct Queue<'p> {
-    pusher: &'p Pusher,
-    set: JoinSet<Done>,
-    permits: Arc<Semaphore>,
-    ids: HashMap<Id, String>,
-}
-
-type Joined = Result<Done, (String, String)>;
-
-impl<'p> Queue<'p> {
-    fn new(pusher: &'p Pusher) -> Queue<'p> {
-        Queue {
-            pusher,
-            set: JoinSet::new(),
-            permits: Arc::new(Semaphore::new(pusher.concurrency)),
-            ids: HashMap::new(),
-        }
-    }
-
-    fn spawn(&mut self, c: &Candidate, fp: Fingerprint, picture: &Picture) {
-        let job = PushImage::new(
-            c.shop_id.clone(),
-            c.esl_id.clone(),
-            Arc::clone(&picture.png),
-        );
-        let client = self.pusher.client.clone();
-        let permits = Arc::clone(&self.permits);
-        let (esl_id, image, pending) = (c.esl_id.clone(), picture.hash, c.pending);
-        let handle = self.set.spawn_on(
-            async move {
-                // The semaphore is never closed, so acquiring cannot fail.
-                let _permit = permits.acquire_owned().await;
-                let result = client.push_image(&job).await;
-                Done {
-                    esl_id,
-                    fp,
-                    image,
-                    pending,
-                    result,
-                }
-            },
-            &self.pusher.runtime,
-        );
-        self.ids.insert(handle.id(), c.esl_id.clone());
-    }
-
-    fn len(&self) -> usize {
-        self.set.len()
-    }
-
-    fn joined(&mut self, r: Result<(Id, Done), JoinError>) -> Joined {
-        match r {
-            Ok((id, done)) => {
-                self.ids.remove(&id);
-                Ok(done)
-            }
-            Err(e) => {
-                let esl_id = self.ids.remove(&e.id()).unwrap_or_default();
-                Err((esl_id, format!("push task failed: {e}")))
-            }
-        }
-    }
-
-    /// A finished push, if one is ready.
-    fn try_next(&mut self) -> Option<Joined> {
-        let r = self.set.try_join_next_with_id()?;
-        Some(self.joined(r))
-    }
-
-    /// The next push to finish, waiting for it; `None` when none is in flight.
-    fn next(&mut self) -> Option<Joined> {
-        let runtime = self.pusher.runtime.clone();
-        let r = runtime.block_on(self.set.join_next_with_id())?;
-        Some(self.joined(r))
-    }
-}
-
-/// The counts, and the observer that hears of each label.
-struct Tally<'o> {
-    report: RunReport,
-    observer: &'o mut dyn Observer,
-}
-
-impl Tally<'_> {
-    fn fail(&mut self, esl_id: &str, stage: Stage, reason: String) {
-        self.report.failed += 1;
-        self.observer.settled(
-            esl_id,
-            &Outcome::Failed {
-                stage,
-                reason: reason.clone(),
-            },
-        );
-        if self.report.failures.len() < MAX_LISTED_FAILURES {
-            self.report.failures.push(LabelFailure {
-                esl_id: esl_id.to_owned(),
-                stage,
-                reason,
-            });
-        } else {
-            self.report.failures_omitted += 1;
-        }
-    }
-
-    fn settle(&mut self, esl_id: &str, outcome: Outcome) {
-        self.observer.settled(esl_id, &outcome);
-    }
-}
-
-/// The output file of a label.
-fn out_path(dir: &Path, esl_id: &str) -> PathBuf {
-    let safe: String = esl_id
+/// A file name made of an id: letters, digits, `.`, `_`, `-`; anything else becomes `_`,
+/// and a leading `.` is escaped.
+pub(crate) fn safe_name(id: &str) -> String {
+    let safe: String = id
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
@@ -558,172 +435,388 @@ fn out_path(dir: &Path, esl_id: &str) -> PathBuf {
             }
         })
         .collect();
-    let safe = if safe.starts_with('.') {
+    if safe.starts_with('.') || safe.is_empty() {
         format!("_{safe}")
     } else {
         safe
+    }
+}
+
+/// The output file of a label.
+fn out_path(dir: &Path, esl_id: &str) -> PathBuf {
+    dir.join(format!("{}.png", safe_name(esl_id)))
+}
+
+/// A rendered picture, shared by every label of its scene.
+#[derive(Clone)]
+struct Picture {
+    png: Arc<[u8]>,
+    hash: ImageHash,
+}
+
+type Rendering = Result<Picture, String>;
+
+/// Runs `f` over `items` on the rendering threads, in parallel, and waits for the results
+/// without blocking the async runtime; results are in the order of `items`.
+async fn parallel<T, R, F>(
+    pool: Option<&Arc<rayon::ThreadPool>>,
+    items: Vec<T>,
+    f: F,
+) -> Result<Vec<R>, DiffError>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+    F: Fn(T) -> R + Send + Sync + 'static,
+{
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (tx, rx) = oneshot::channel();
+    let work = move || {
+        let out: Vec<R> = items.into_par_iter().map(f).collect();
+        // The receiver is gone only if the run was dropped: nobody wants the results.
+        let _ = tx.send(out);
     };
-    dir.join(format!("{safe}.png"))
+    match pool {
+        Some(p) => p.spawn(work),
+        None => rayon::spawn(work),
+    }
+    rx.await
+        .map_err(|_| DiffError::Worker("the rendering threads stopped".to_owned()))
+}
+
+/// How a queued push ended.
+enum Pushed {
+    /// The publisher's answer.
+    Done(Result<Published, PublishError>),
+    /// Not started: the circuit breaker opened while it waited for its turn.
+    Skipped,
+}
+
+/// A push in flight, and what to record when it is acknowledged.
+#[derive(Clone)]
+struct PushMeta {
+    esl_id: String,
+    shop_id: String,
+    model: Model,
+    fingerprint: Fingerprint,
+    image: ImageHash,
+    pending: i64,
+    png: Arc<[u8]>,
+}
+
+/// Consecutive transient failures, and whether the breaker opened.
+struct Breaker {
+    threshold: usize,
+    in_a_row: usize,
+    open: Option<String>,
+    /// Seen by queued pushes, which then do not start.
+    tripped: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Breaker {
+    fn record(&mut self, transient_failure: bool) {
+        if !transient_failure {
+            self.in_a_row = 0;
+            return;
+        }
+        self.in_a_row += 1;
+        if self.in_a_row >= self.threshold.max(1) && self.open.is_none() {
+            self.tripped
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            self.open = Some(format!(
+                "the circuit breaker opened: {} pushes in a row failed on transient errors (the platform looks down); the run stopped pushing, and what is left stays pending for the next run",
+                self.in_a_row
+            ));
+        }
+    }
+}
+
+/// The run lease, held while the run changes labels.
+struct Lease {
+    holder: String,
+    ttl: Duration,
+    renewed: Instant,
+}
+
+impl Lease {
+    async fn acquire(
+        store: &mut dyn Store,
+        holder: &str,
+        opts: &RepriceOptions,
+        observer: &mut dyn Observer,
+    ) -> Result<(Lease, Duration), DiffError> {
+        let start = Instant::now();
+        let ttl_ms = i64::try_from(opts.lease_ttl.as_millis()).unwrap_or(i64::MAX);
+        let mut told = None::<String>;
+        loop {
+            let now = unix_now_ms();
+            let op = LeaseOp::Acquire {
+                holder,
+                now_ms: now,
+                expires_at_ms: now.saturating_add(ttl_ms),
+            };
+            match store.lease(LEASE, op)? {
+                LeaseState::Ours => {
+                    return Ok((
+                        Lease {
+                            holder: holder.to_owned(),
+                            ttl: opts.lease_ttl,
+                            renewed: Instant::now(),
+                        },
+                        start.elapsed(),
+                    ));
+                }
+                LeaseState::Held {
+                    holder: other,
+                    expires_at_ms,
+                } => {
+                    let expires_in =
+                        Duration::from_millis(u64::try_from(expires_at_ms - now).unwrap_or(0));
+                    let waited = start.elapsed();
+                    if waited >= opts.lease_wait {
+                        return Err(DiffError::Busy {
+                            registry: store.describe(),
+                            holder: other,
+                            expires_in,
+                            waited,
+                        });
+                    }
+                    if told.as_deref() != Some(other.as_str()) {
+                        observer.waiting(&other, expires_in);
+                        told = Some(other);
+                    }
+                    let pause = Duration::from_millis(250)
+                        .max(expires_in.min(Duration::from_secs(1)))
+                        .min(opts.lease_wait - waited);
+                    tokio::time::sleep(pause).await;
+                }
+            }
+        }
+    }
+
+    /// Renews the lease when a third of its time has passed.
+    fn renew_if_due(&mut self, store: &mut dyn Store) -> Result<(), DiffError> {
+        if self.renewed.elapsed() < self.ttl / 3 {
+            return Ok(());
+        }
+        let ttl_ms = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX);
+        let op = LeaseOp::Renew {
+            holder: &self.holder,
+            expires_at_ms: unix_now_ms().saturating_add(ttl_ms),
+        };
+        match store.lease(LEASE, op)? {
+            LeaseState::Ours => {
+                self.renewed = Instant::now();
+                Ok(())
+            }
+            LeaseState::Held { holder, .. } => Err(DiffError::LeaseLost {
+                registry: store.describe(),
+                holder,
+            }),
+        }
+    }
 }
 
 /// One run's state.
-struct Run<'a, 'o> {
-    conn: &'a Connection,
+struct Run<'a> {
+    store: &'a mut dyn Store,
     env: &'a RenderEnv,
     opts: &'a RepriceOptions,
-    pool: Option<rayon::ThreadPool>,
-    stamp: Stamp,
-    templates: TemplateMap,
-    tally: Tally<'o>,
-    acks: Vec<Ack>,
-    queue: Option<Queue<'a>>,
-    /// The pictures of the previous page, by fingerprint: labels with equal pictures are
+    run_id: String,
+    pool: Option<Arc<rayon::ThreadPool>>,
+    templates: BTreeMap<i64, Result<Arc<LoadedTemplate>, String>>,
+    report: RunReport,
+    observer: &'a mut dyn Observer,
+    publisher: Option<&'a dyn Publish>,
+    permits: Arc<Semaphore>,
+    pushes: JoinSet<(PushMeta, Pushed)>,
+    acks: Vec<(Ack, PushMeta)>,
+    /// Transient push failures, for the sweep.
+    sweep: Vec<PushMeta>,
+    breaker: Breaker,
+    lease: Option<Lease>,
+    started: Instant,
+    /// The pictures of the previous page, by fingerprint: labels with equal scenes are
     /// adjacent in the plan's order, and a group may straddle two pages.
     cache: HashMap<Fingerprint, Rendering>,
 }
 
-impl Run<'_, '_> {
-    fn on_done(&mut self, joined: Joined) -> Result<(), DiffError> {
-        match joined {
-            Ok(Done {
-                esl_id,
-                fp,
-                image,
-                pending,
-                result: Ok(_),
-            }) => {
-                self.tally.report.pushed += 1;
-                self.tally.settle(&esl_id, Outcome::Pushed);
-                self.acks.push(Ack::Pushed {
-                    esl_id,
-                    fp,
-                    image,
-                    pending,
-                    at: (self.opts.clock)(),
-                });
+impl Run<'_> {
+    fn fail(&mut self, esl_id: &str, stage: Stage, cause: Cause) {
+        self.report.failed += 1;
+        self.listed(esl_id, stage, cause);
+    }
+
+    /// Tells the observer and lists the label among the report's failures.
+    fn listed(&mut self, esl_id: &str, stage: Stage, cause: Cause) {
+        self.observer.settled(
+            esl_id,
+            &Outcome::Failed {
+                stage,
+                cause: cause.clone(),
+            },
+        );
+        if self.report.failures.len() < MAX_LISTED_FAILURES {
+            self.report.failures.push(LabelFailure {
+                esl_id: esl_id.to_owned(),
+                stage,
+                cause,
+            });
+        } else {
+            self.report.failures_omitted += 1;
+        }
+    }
+
+    fn defer(&mut self, esl_id: &str, reason: String) {
+        self.report.deferred += 1;
+        self.observer.settled(esl_id, &Outcome::Deferred { reason });
+    }
+
+    fn renew(&mut self) -> Result<(), DiffError> {
+        match &mut self.lease {
+            Some(lease) => lease.renew_if_due(self.store),
+            None => Ok(()),
+        }
+    }
+
+    /// Loads every template labels use, and records their content hashes: an edited
+    /// template or picture file marks its labels pending.
+    fn sync(&mut self) -> Result<(), DiffError> {
+        self.store.environment(self.env.stamp())?;
+        let mut hashes = Vec::new();
+        for (id, key) in self.store.templates_in_use()? {
+            let loaded = match TemplateSource::from_key(&key) {
+                None => Err(format!("template key {key:?} is not understood")),
+                Some(source) => self.env.templates.load(&source).map_err(|e| e.to_string()),
+            };
+            match loaded {
+                Ok(t) => {
+                    hashes.push((id, t.content_hash));
+                    self.templates.insert(id, Ok(Arc::new(t)));
+                }
+                Err(e) => {
+                    self.report.template_errors.push(e.clone());
+                    self.templates.insert(id, Err(e));
+                }
             }
-            Ok(Done {
-                esl_id,
-                result: Err(e),
-                ..
-            }) => self.tally.fail(&esl_id, Stage::Push, e.to_string()),
-            Err((esl_id, reason)) => self.tally.fail(&esl_id, Stage::Push, reason),
         }
-        if self.acks.len() >= ACK_BATCH {
-            commit_acks(self.conn, &mut self.acks)?;
-        }
+        self.store.note_templates(&hashes)?;
         Ok(())
     }
 
-    fn render_all(&self, jobs: &[(Arc<LoadedTemplate>, &Product, Model)]) -> Vec<Rendering> {
-        let renderer = &self.env.renderer;
-        let work = || {
-            jobs.par_iter()
-                .map(|(t, p, m)| render_one(renderer, &t.template, p, *m))
-                .collect()
-        };
-        match &self.pool {
-            Some(pool) => pool.install(work),
-            None => work(),
-        }
-    }
+    async fn page(&mut self, page: &[Candidate]) -> Result<(), DiffError> {
+        let mut ids: Vec<&str> = page.iter().map(|c| c.product_id.as_str()).collect();
+        ids.dedup();
+        let products: BTreeMap<String, Arc<Product>> = self
+            .store
+            .products(&ids)?
+            .into_iter()
+            .map(|(k, v)| (k, Arc::new(v)))
+            .collect();
 
-    fn page(&mut self, page: &[Candidate]) -> Result<(), DiffError> {
-        let mut products: HashMap<&str, Result<Product, String>> = HashMap::new();
-        for c in page {
-            if !products.contains_key(c.product_id.as_str()) {
-                let loaded = match crate::import::load_product(self.conn, &c.product_id)? {
-                    Some(p) => Ok(p),
-                    None => Err(format!(
-                        "product {:?} is not in the registry (deleted? re-bind the label)",
-                        c.product_id
-                    )),
-                };
-                products.insert(&c.product_id, loaded);
-            }
-        }
-
-        // Check: fingerprints against the acknowledged ones.
-        let mut changed: Vec<(usize, Fingerprint, Arc<LoadedTemplate>, Model)> = Vec::new();
+        // Bind every candidate (in parallel): its scene is what it would show.
+        let mut jobs: Vec<(usize, Arc<LoadedTemplate>, Arc<Product>, Model)> = Vec::new();
         for (i, c) in page.iter().enumerate() {
             let template = match self.templates.get(&c.template_id) {
                 Some(Ok(t)) => Arc::clone(t),
-                Some(Err(reason)) => {
-                    let reason = reason.clone();
-                    self.tally.fail(&c.esl_id, Stage::Template, reason);
+                Some(Err(message)) => {
+                    let message = message.clone();
+                    self.fail(&c.esl_id, Stage::Template, Cause::Template { message });
                     continue;
                 }
                 None => {
-                    self.tally.fail(
-                        &c.esl_id,
-                        Stage::Template,
-                        format!("template {} is not registered", c.template_id),
-                    );
+                    let message = format!("template {} is not registered", c.template_id);
+                    self.fail(&c.esl_id, Stage::Template, Cause::Template { message });
                     continue;
                 }
             };
             let model = match c.model.parse::<Model>() {
                 Ok(m) => m,
                 Err(e) => {
-                    self.tally.fail(&c.esl_id, Stage::Template, e.to_string());
+                    let cause = Cause::Model {
+                        model: c.model.clone(),
+                        message: e.to_string(),
+                    };
+                    self.fail(&c.esl_id, Stage::Template, cause);
                     continue;
                 }
             };
-            let product = match products.get(c.product_id.as_str()) {
-                Some(Ok(p)) => p,
-                Some(Err(reason)) => {
-                    let reason = reason.clone();
-                    self.tally.fail(&c.esl_id, Stage::Product, reason);
+            let Some(product) = products.get(&c.product_id) else {
+                let cause = Cause::Product {
+                    product_id: c.product_id.clone(),
+                    message: format!(
+                        "product {:?} is not in the registry (deleted? re-bind the label)",
+                        c.product_id
+                    ),
+                };
+                self.fail(&c.esl_id, Stage::Product, cause);
+                continue;
+            };
+            jobs.push((i, template, Arc::clone(product), model));
+        }
+        let renderer = self.env.renderer.clone();
+        let bound = parallel(self.pool.as_ref(), jobs, move |(i, t, p, m)| {
+            (i, m, renderer.bind(&t.template, &p, m))
+        })
+        .await?;
+
+        // Compare fingerprints with the acknowledged ones.
+        let mut settlements = Vec::new();
+        let mut changed: Vec<(usize, Model, Fingerprint, bool)> = Vec::new();
+        let mut to_draw: Vec<(Fingerprint, Scene)> = Vec::new();
+        for (i, model, result) in bound {
+            let c = &page[i];
+            let scene = match result {
+                Ok(s) => s,
+                Err(e) => {
+                    self.fail(&c.esl_id, Stage::Render, Cause::render(&e));
                     continue;
                 }
-                None => continue,
             };
-            let fp = fingerprint(
-                self.stamp,
-                template.content_hash,
-                &template.fields,
-                model,
-                product,
-            );
-            if Some(fp) == c.acked_fp {
-                self.tally.report.unchanged += 1;
-                self.tally.settle(&c.esl_id, Outcome::Unchanged);
-                if !self.opts.dry_run {
-                    self.acks.push(Ack::Clear {
-                        esl_id: c.esl_id.clone(),
-                        pending: c.pending,
-                    });
-                }
-            } else {
-                changed.push((i, fp, template, model));
+            let fp = scene.fingerprint();
+            // A label with a stale intent may show anything: it is pushed whatever the
+            // fingerprints say.
+            let known = c.stale_intent.is_none();
+            if known && Some(fp) == c.acked_fp {
+                self.report.unchanged += 1;
+                self.observer.settled(&c.esl_id, &Outcome::Unchanged);
+                settlements.push(Settlement::Unchanged {
+                    esl_id: c.esl_id.clone(),
+                    pending: c.pending,
+                });
+                continue;
             }
+            let warned = !scene.warnings().is_empty();
+            if !self.cache.contains_key(&fp) && !to_draw.iter().any(|(f, _)| *f == fp) {
+                to_draw.push((fp, scene));
+            }
+            changed.push((i, model, fp, warned));
         }
         if self.opts.dry_run {
             for (i, ..) in &changed {
-                self.tally.report.to_render += 1;
-                self.tally.settle(&page[*i].esl_id, Outcome::ToRender);
+                self.report.to_render += 1;
+                self.observer.settled(&page[*i].esl_id, &Outcome::ToRender);
             }
             return Ok(());
         }
 
-        // Render: each distinct fingerprint once, in parallel; results in job order.
-        let mut jobs: Vec<(Arc<LoadedTemplate>, &Product, Model)> = Vec::new();
-        let mut job_fps: Vec<Fingerprint> = Vec::new();
-        let mut seen: HashSet<Fingerprint> = HashSet::new();
-        for (i, fp, template, model) in &changed {
-            if self.cache.contains_key(fp) || !seen.insert(*fp) {
-                continue;
-            }
-            if let Some(Ok(product)) = products.get(page[*i].product_id.as_str()) {
-                jobs.push((Arc::clone(template), product, *model));
-                job_fps.push(*fp);
-            }
-        }
-        let results = self.render_all(&jobs);
-        self.tally.report.images += jobs.len() as u64;
-        let mut pictures: HashMap<Fingerprint, Rendering> =
-            job_fps.into_iter().zip(results).collect();
-        for (_, fp, ..) in &changed {
+        // Rasterise each distinct scene once, in parallel; results in job order.
+        self.report.images += to_draw.len() as u64;
+        let drawn = parallel(self.pool.as_ref(), to_draw, |(fp, scene)| {
+            let image = rasterise(&scene);
+            let picture = image
+                .to_png(1)
+                .map_err(|e| e.to_string())
+                .map(|png| Picture {
+                    png: png.into(),
+                    hash: image_hash(&image),
+                });
+            (fp, picture)
+        })
+        .await?;
+        let mut pictures: HashMap<Fingerprint, Rendering> = drawn.into_iter().collect();
+        for (_, _, fp, _) in &changed {
             if !pictures.contains_key(fp) {
                 if let Some(r) = self.cache.get(fp) {
                     pictures.insert(*fp, r.clone());
@@ -731,21 +824,24 @@ impl Run<'_, '_> {
             }
         }
 
-        // Settle or push each changed label.
-        for (i, fp, ..) in &changed {
-            let c = &page[*i];
-            let picture = match pictures.get(fp) {
-                Some(Ok(p)) => p,
-                Some(Err(reason)) => {
-                    let reason = reason.clone();
-                    self.tally.fail(&c.esl_id, Stage::Render, reason);
+        // Settle or publish each changed label.
+        let mut to_push = Vec::new();
+        for (i, model, fp, warned) in changed {
+            let c = &page[i];
+            let picture = match pictures.get(&fp) {
+                Some(Ok(p)) => p.clone(),
+                Some(Err(message)) => {
+                    let cause = Cause::Encode {
+                        message: message.clone(),
+                    };
+                    self.fail(&c.esl_id, Stage::Render, cause);
                     continue;
                 }
                 None => continue,
             };
-            self.tally.report.rendered += 1;
-            if picture.warned {
-                self.tally.report.warnings += 1;
+            self.report.rendered += 1;
+            if warned {
+                self.report.warnings += 1;
             }
             if let Some(dir) = &self.opts.out_dir {
                 let path = out_path(dir, &c.esl_id);
@@ -754,110 +850,365 @@ impl Run<'_, '_> {
                     source,
                 })?;
             }
-            if Some(picture.hash) == c.acked_image {
-                self.tally.report.identical += 1;
-                self.tally.settle(&c.esl_id, Outcome::Identical);
-                self.acks.push(Ack::Identical {
+            if c.stale_intent.is_none() && Some(picture.hash) == c.acked_image {
+                self.report.identical += 1;
+                self.observer.settled(&c.esl_id, &Outcome::Identical);
+                settlements.push(Settlement::Identical {
                     esl_id: c.esl_id.clone(),
-                    fp: *fp,
+                    fingerprint: fp,
                     pending: c.pending,
                 });
-            } else if let Some(queue) = &mut self.queue {
-                queue.spawn(c, *fp, picture);
+            } else if self.publisher.is_none() {
+                self.report.not_pushed += 1;
+                self.observer.settled(&c.esl_id, &Outcome::Rendered);
+            } else if let Some(reason) = self.breaker.open.clone() {
+                self.defer(&c.esl_id, reason);
             } else {
-                self.tally.report.not_pushed += 1;
-                self.tally.settle(&c.esl_id, Outcome::Rendered);
+                settlements.push(Settlement::Intent {
+                    esl_id: c.esl_id.clone(),
+                    fingerprint: fp,
+                });
+                to_push.push(PushMeta {
+                    esl_id: c.esl_id.clone(),
+                    shop_id: c.shop_id.clone(),
+                    model,
+                    fingerprint: fp,
+                    image: picture.hash,
+                    pending: c.pending,
+                    png: Arc::clone(&picture.png),
+                });
             }
         }
         self.cache = pictures;
-
+        // Intents are on record before any of these pushes leaves.
+        self.store.settle(&self.run_id, &settlements)?;
+        for meta in to_push {
+            self.spawn(meta);
+        }
         // Collect finished pushes; keep at most a page of pictures in flight.
         let limit = self.opts.page_size.max(1);
-        while let Some(j) = self.next_done(limit) {
-            self.on_done(j)?;
+        while let Some(done) = self.next_done(limit).await? {
+            self.on_done(done)?;
         }
-        commit_acks(self.conn, &mut self.acks)
+        self.commit_acks()
+    }
+
+    fn spawn(&mut self, meta: PushMeta) {
+        let Some(publisher) = self.publisher else {
+            return;
+        };
+        let job = PublishJob {
+            shop_id: meta.shop_id.clone(),
+            esl_id: meta.esl_id.clone(),
+            model: meta.model,
+            png: Arc::clone(&meta.png),
+        };
+        let future = publisher.publish(job);
+        let permits = Arc::clone(&self.permits);
+        let tripped = Arc::clone(&self.breaker.tripped);
+        self.pushes.spawn(async move {
+            // The semaphore is never closed, so acquiring only waits.
+            let _permit = permits.acquire_owned().await;
+            if tripped.load(std::sync::atomic::Ordering::SeqCst) {
+                return (meta, Pushed::Skipped);
+            }
+            (meta, Pushed::Done(future.await))
+        });
     }
 
     /// A finished push: one that is ready, or, while more than `wait_above` are in flight,
-    /// the next to finish.
-    fn next_done(&mut self, wait_above: usize) -> Option<Joined> {
-        let queue = self.queue.as_mut()?;
-        if let Some(j) = queue.try_next() {
-            return Some(j);
-        }
-        if queue.len() > wait_above {
-            queue.next()
-        } else {
-            None
+    /// the next to finish (renewing the lease while it waits).
+    async fn next_done(
+        &mut self,
+        wait_above: usize,
+    ) -> Result<Option<(PushMeta, Pushed)>, DiffError> {
+        loop {
+            if let Some(joined) = self.pushes.try_join_next() {
+                return Ok(Some(Self::joined(joined)));
+            }
+            if self.pushes.len() <= wait_above {
+                return Ok(None);
+            }
+            let tick = self
+                .lease
+                .as_ref()
+                .map_or(Duration::from_secs(3600), |l| l.ttl / 4);
+            match tokio::time::timeout(tick, self.pushes.join_next()).await {
+                Ok(Some(joined)) => return Ok(Some(Self::joined(joined))),
+                Ok(None) => return Ok(None),
+                Err(_) => self.renew()?,
+            }
         }
     }
 
-    fn finish(&mut self) -> Result<(), DiffError> {
-        while let Some(j) = self.next_done(0) {
-            self.on_done(j)?;
+    fn joined(joined: Result<(PushMeta, Pushed), tokio::task::JoinError>) -> (PushMeta, Pushed) {
+        match joined {
+            Ok(done) => done,
+            // A push task cannot panic (the publisher's future returns its errors), and the
+            // set is never aborted; should it happen anyway, the label is reported failed
+            // under an empty id rather than lost silently.
+            Err(e) => (
+                PushMeta {
+                    esl_id: String::new(),
+                    shop_id: String::new(),
+                    model: Model::Sl121,
+                    fingerprint: Fingerprint([0; 32]),
+                    image: ImageHash([0; 16]),
+                    pending: 0,
+                    png: Arc::from(&[][..]),
+                },
+                Pushed::Done(Err(PublishError::Io {
+                    path: String::new(),
+                    source: std::io::Error::other(format!("push task failed: {e}")),
+                })),
+            ),
         }
-        if !self.opts.dry_run {
-            commit_acks(self.conn, &mut self.acks)?;
+    }
+
+    fn on_done(&mut self, (meta, pushed): (PushMeta, Pushed)) -> Result<(), DiffError> {
+        let result = match pushed {
+            Pushed::Done(r) => r,
+            Pushed::Skipped => {
+                let reason = self.breaker.open.clone().unwrap_or_default();
+                self.defer(&meta.esl_id, reason);
+                return Ok(());
+            }
+        };
+        match result {
+            Ok(_) => {
+                self.breaker.record(false);
+                let ack = Ack {
+                    esl_id: meta.esl_id.clone(),
+                    fingerprint: meta.fingerprint,
+                    image: meta.image,
+                    pending: meta.pending,
+                    at: (self.opts.clock)(),
+                };
+                self.acks.push((ack, meta));
+                if self.acks.len() >= ACK_BATCH {
+                    self.commit_acks()?;
+                }
+            }
+            Err(e) if e.is_transient() => {
+                self.breaker.record(true);
+                self.sweep.push(meta);
+            }
+            Err(e) => {
+                self.breaker.record(false);
+                self.fail(&meta.esl_id, Stage::Push, Cause::publish(&e));
+            }
+        }
+        Ok(())
+    }
+
+    fn commit_acks(&mut self) -> Result<(), DiffError> {
+        if self.acks.is_empty() {
+            return Ok(());
+        }
+        let (acks, metas): (Vec<Ack>, Vec<PushMeta>) =
+            std::mem::take(&mut self.acks).into_iter().unzip();
+        let results = self.store.acknowledge(&self.run_id, &acks)?;
+        for (meta, result) in metas.iter().zip(results) {
+            match result {
+                AckResult::Recorded => {
+                    self.report.pushed += 1;
+                    self.observer.settled(&meta.esl_id, &Outcome::Pushed);
+                }
+                AckResult::Overtaken => {
+                    self.report.overtaken += 1;
+                    let cause = Cause::Overtaken {
+                        message: "another run pushed this label while this run's push was in flight; it is pending again".to_owned(),
+                    };
+                    // Counted as overtaken, not among the failed; listed with the failures.
+                    self.listed(&meta.esl_id, Stage::Push, cause);
+                }
+            }
+        }
+        self.renew()
+    }
+
+    /// Waits for every push in flight, then tries transient failures again in rounds until
+    /// they are delivered, fail permanently, or the deadline passes.
+    async fn finish(&mut self) -> Result<(), DiffError> {
+        while let Some(done) = self.next_done(0).await? {
+            self.on_done(done)?;
+        }
+        self.commit_acks()?;
+        let deadline = self.started + self.opts.push_deadline;
+        let mut round = 0u32;
+        while !self.sweep.is_empty() {
+            if let Some(reason) = self.breaker.open.clone() {
+                for meta in std::mem::take(&mut self.sweep) {
+                    self.defer(&meta.esl_id, reason.clone());
+                }
+                break;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                let reason = format!(
+                    "the push deadline ({:?} after the run started) passed while it failed on transient errors; it stays pending for the next run",
+                    self.opts.push_deadline
+                );
+                for meta in std::mem::take(&mut self.sweep) {
+                    self.defer(&meta.esl_id, reason.clone());
+                }
+                break;
+            }
+            // Pauses of 0.5 s, 1 s, 2 s, … up to 30 s between rounds.
+            let pause = Duration::from_millis(500u64.saturating_mul(1 << round.min(6)))
+                .min(Duration::from_secs(30))
+                .min(deadline - now);
+            let mut slept = Duration::ZERO;
+            while slept < pause {
+                let step = (pause - slept).min(Duration::from_secs(5));
+                tokio::time::sleep(step).await;
+                slept += step;
+                self.renew()?;
+            }
+            round += 1;
+            self.report.sweep_rounds = round;
+            for meta in std::mem::take(&mut self.sweep) {
+                self.spawn(meta);
+            }
+            while let Some(done) = self.next_done(0).await? {
+                self.on_done(done)?;
+            }
+            self.commit_acks()?;
         }
         Ok(())
     }
 }
 
-fn count(conn: &Connection, sql: &str) -> Result<u64, DiffError> {
-    let n: i64 = conn.query_row(sql, [], |r| r.get(0))?;
-    Ok(u64::try_from(n).unwrap_or(0))
+/// A run id: unique enough that two runs never share one.
+fn new_run_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    // The standard library's random hasher keys give per-process randomness without a
+    // dependency.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    format!("run-{}-{:016x}", std::process::id(), h.finish())
 }
 
-fn run_steps(
-    conn: &Connection,
+/// The whole job on a store: see [`crate::Registry::reprice_async`].
+pub(crate) async fn reprice(
+    store: &mut dyn Store,
     env: &RenderEnv,
     opts: &RepriceOptions,
-    pusher: Option<&Pusher>,
+    publisher: Option<&dyn Publish>,
     observer: &mut dyn Observer,
 ) -> Result<RunReport, DiffError> {
-    let start = Instant::now();
+    if opts.dry_run {
+        store.begin_dry_run()?;
+        let result = steps(store, env, opts, None, observer).await;
+        let ended = store.end_dry_run();
+        let report = result?;
+        ended?;
+        return Ok(report);
+    }
+    steps(store, env, opts, publisher, observer).await
+}
+
+async fn steps(
+    store: &mut dyn Store,
+    env: &RenderEnv,
+    opts: &RepriceOptions,
+    publisher: Option<&dyn Publish>,
+    observer: &mut dyn Observer,
+) -> Result<RunReport, DiffError> {
+    let started = Instant::now();
     let mut report = RunReport {
         dry_run: opts.dry_run,
-        push: pusher.is_some() && !opts.dry_run,
+        push: publisher.is_some() && !opts.dry_run,
         ..RunReport::default()
     };
     if let Some(file) = &opts.prices {
-        let import = write_tx(conn, |c| import_products_in(c, file))?;
+        let import = store.import(&mut |tx| import::import_products(tx, file))?;
         report.bad_rows = import.bad_rows.len() as u64;
         report.import = Some(import);
     }
-    let (templates, template_errors) = write_tx(conn, |c| sync(c, env))?;
-    report.template_errors = template_errors;
-    report.considered = count(conn, "SELECT count(*) FROM labels")?;
-    report.planned = count(conn, "SELECT count(*) FROM labels WHERE pending <> 0")?;
-    observer.planned(report.planned);
-    if let Some(dir) = opts.out_dir.as_ref().filter(|_| !opts.dry_run) {
+    let run_id = new_run_id();
+    let lease = if opts.dry_run {
+        None
+    } else {
+        let (lease, waited) = Lease::acquire(store, &run_id, opts, observer).await?;
+        report.lease_wait_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
+        Some(lease)
+    };
+    let pool = opts
+        .threads
+        .map(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build())
+        .transpose()?
+        .map(Arc::new);
+    let concurrency = publisher.map_or(1, |p| p.concurrency().max(1));
+    let mut run = Run {
+        store,
+        env,
+        opts,
+        run_id,
+        pool,
+        templates: BTreeMap::new(),
+        report,
+        observer,
+        publisher,
+        permits: Arc::new(Semaphore::new(concurrency)),
+        pushes: JoinSet::new(),
+        acks: Vec::new(),
+        sweep: Vec::new(),
+        breaker: Breaker {
+            threshold: opts.breaker_threshold,
+            in_a_row: 0,
+            open: None,
+            tripped: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        },
+        lease,
+        started,
+        cache: HashMap::new(),
+    };
+    let result = run_pages(&mut run).await;
+    // The lease is given up whatever happened; a run that dies here holds it only until it
+    // expires.
+    if let Some(lease) = run.lease.take() {
+        let released = run.store.lease(
+            LEASE,
+            LeaseOp::Release {
+                holder: &lease.holder,
+            },
+        );
+        result?;
+        released?;
+    } else {
+        result?;
+    }
+    let mut report = run.report;
+    report.circuit_open = run.breaker.open.take();
+    // Labels that were not pending cannot have changed.
+    report.unchanged += report.considered.saturating_sub(report.planned);
+    report.pending = run.store.stats()?.pending;
+    report.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(report)
+}
+
+async fn run_pages(run: &mut Run<'_>) -> Result<(), DiffError> {
+    run.sync()?;
+    let stats = run.store.stats()?;
+    run.report.considered = stats.labels;
+    run.report.planned = stats.pending;
+    run.observer.planned(stats.pending);
+    if let Some(dir) = run.opts.out_dir.as_ref().filter(|_| !run.opts.dry_run) {
         std::fs::create_dir_all(dir).map_err(|source| DiffError::Io {
             path: dir.display().to_string(),
             source,
         })?;
     }
-    let pool = opts
-        .threads
-        .map(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build())
-        .transpose()?;
-    let mut run = Run {
-        conn,
-        env,
-        opts,
-        pool,
-        stamp: env.stamp(),
-        templates,
-        tally: Tally { report, observer },
-        acks: Vec::new(),
-        queue: pusher.filter(|_| !opts.dry_run).map(Queue::new),
-        cache: HashMap::new(),
-    };
-    let page_size = opts.page_size.max(1);
+    let page_size = run.opts.page_size.max(1);
     let mut cursor: Cursor = (i64::MIN, String::new(), String::new(), String::new());
     loop {
-        let page = fetch_page(conn, &cursor, page_size)?;
+        run.renew()?;
+        let page = run.store.pending_page(&cursor, page_size)?;
         let Some(last) = page.last() else { break };
         cursor = (
             last.template_id,
@@ -865,54 +1216,10 @@ fn run_steps(
             last.product_id.clone(),
             last.esl_id.clone(),
         );
-        run.page(&page)?;
+        run.page(&page).await?;
         if page.len() < page_size {
             break;
         }
     }
-    run.finish()?;
-    let mut report = run.tally.report;
-    // Labels that were not pending cannot have changed.
-    report.unchanged += report.considered.saturating_sub(report.planned);
-    report.pending = count(conn, "SELECT count(*) FROM labels WHERE pending <> 0")?;
-    report.elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(report)
-}
-
-impl Registry {
-    /// The whole job: imports [`RepriceOptions::prices`], notices edited templates and a new
-    /// renderer, then checks every pending label's fingerprint, renders the changed ones (each
-    /// distinct picture once, in parallel), and pushes those whose picture differs from the
-    /// acknowledged one through `pusher`.
-    ///
-    /// What is recorded: a label is settled (no longer pending) when its fingerprint equals
-    /// the acknowledged one, when its new picture is pixel-identical to the acknowledged one
-    /// (the new fingerprint is then recorded as acknowledged), or when the platform
-    /// acknowledged the pushed picture (fingerprint, pixel hash and time recorded). Without a
-    /// pusher nothing is pushed, so rendered labels stay pending: only the platform
-    /// acknowledges. Failures stay pending and are retried by the next run.
-    ///
-    /// # Errors
-    /// [`DiffError::Input`] when the product file cannot be read at all; [`DiffError::Io`]
-    /// when a preview cannot be written; [`DiffError::Db`]; [`DiffError::Threads`]. Labels that
-    /// fail are reported, not errors. Everything committed before an error stays valid.
-    ///
-    /// # Panics
-    /// If called from within an async context while pushing (see [`Pusher`]).
-    pub fn reprice(
-        &mut self,
-        env: &RenderEnv,
-        opts: &RepriceOptions,
-        pusher: Option<&Pusher>,
-        observer: &mut dyn Observer,
-    ) -> Result<RunReport, DiffError> {
-        let conn = &self.conn;
-        if !opts.dry_run {
-            return run_steps(conn, env, opts, pusher, observer);
-        }
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        let result = run_steps(conn, env, opts, pusher, observer);
-        conn.execute_batch("ROLLBACK")?;
-        result
-    }
+    run.finish().await
 }

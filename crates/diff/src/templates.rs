@@ -58,10 +58,9 @@ pub struct LoadedTemplate {
     pub source: TemplateSource,
     /// The template.
     pub template: Template,
-    /// [`Template::content_hash`].
-    pub content_hash: u64,
-    /// [`Template::fields_read`], sorted.
-    pub fields: Vec<String>,
+    /// [`Template::content_hash`]: its JSON and its pictures' pixels. A change marks the
+    /// template's labels for the next run, which binds them and compares scene fingerprints.
+    pub content_hash: [u8; 32],
 }
 
 /// Finds templates by reference: file paths, names in template folders, and templates built
@@ -81,7 +80,7 @@ pub struct LoadedTemplate {
 ///     "elements": [{"type": "text", "box": {"x": 0, "y": 0, "w": 50, "h": 20}, "field": "name", "size": 12}]}"#.to_vec());
 /// let source = lib.resolve("tiny.json", None)?;
 /// assert_eq!(source, TemplateSource::Builtin("tiny".into()));
-/// assert_eq!(lib.load(&source)?.fields, ["name"]);
+/// assert!(lib.load(&source)?.template.supports(esl_model::Model::Sl121));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -213,7 +212,6 @@ impl TemplateLibrary {
         Ok(LoadedTemplate {
             source: source.clone(),
             content_hash: template.content_hash(),
-            fields: template.fields_read().into_iter().collect(),
             template,
         })
     }

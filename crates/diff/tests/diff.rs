@@ -6,11 +6,14 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use esl_diff::{
-    CsvMode, DiffError, Location, NoObserver, Observer, Outcome, ProductFile, ProductFormat,
-    Pusher, Registry, RenderEnv, RepriceOptions, RunReport, TemplateLibrary,
+    Cause, CsvMode, DiffError, FolderPublisher, Location, NoObserver, Observer, Outcome,
+    ProductFile, ProductFormat, Pusher, Registry, RenderEnv, RepriceOptions, RunReport, Stage,
+    TemplateLibrary,
 };
 use esl_model::Model;
+use esl_push::ApiCode;
 use esl_push::{Client, RetryPolicy, Secret};
+use esl_render::RenderErrorKind;
 use esl_render::Renderer;
 use esl_sim::{
     ApFixture, EslFixture, Fault, FaultConfig, Fixture, ShopFixture, SimConfig, SimHandle,
@@ -158,13 +161,13 @@ fn fast_retries() -> RetryPolicy {
     }
 }
 
-fn pusher_for(url: &str, runtime: &tokio::runtime::Runtime, retry: RetryPolicy) -> Pusher {
+fn pusher_for(url: &str, retry: RetryPolicy) -> Pusher {
     let client = Client::builder(APP, Secret::new(SECRET))
         .base_url(url)
         .retry(retry)
         .build()
         .unwrap();
-    Pusher::new(client, 4, runtime.handle().clone())
+    Pusher::new(client, 4)
 }
 
 /// `registered` labels in the registry; the simulator knows `on_platform` of them.
@@ -203,7 +206,7 @@ fn world_with(
             SimConfig::new(APP, SECRET).with_fixture(fixture(on_platform)),
         ))
         .unwrap();
-    let pusher = pusher_for(&sim.base_url(), &runtime, fast_retries());
+    let pusher = pusher_for(&sim.base_url(), fast_retries());
     World {
         dir,
         registry,
@@ -270,7 +273,7 @@ impl World {
 
     /// Every label shows, on the platform, exactly what its data renders to, and its stored
     /// acknowledgement is that picture's.
-    fn assert_platform_matches_data(&self) {
+    fn assert_platform_matches_data(&mut self) {
         for label in self.registry.labels().unwrap() {
             let now = self
                 .registry
@@ -288,7 +291,7 @@ impl World {
         }
     }
 
-    fn labels_of(&self, product: &str) -> BTreeSet<String> {
+    fn labels_of(&mut self, product: &str) -> BTreeSet<String> {
         self.registry
             .labels_of_product(product)
             .unwrap()
@@ -402,14 +405,12 @@ fn editing_a_template_rerenders_its_labels() {
         .collect();
     assert_eq!(small.len(), 10);
 
-    // Reformatting the file changes its hash but not its pictures: rendered, not pushed.
+    // Reformatting the file changes its hash but not its scenes: its labels are bound
+    // again and found unchanged; nothing is rendered.
     std::fs::write(&file, format!("{}\n\n", TEMPLATES[0].1)).unwrap();
     let (report, outcomes) = w.run(&RepriceOptions::default());
-    assert_eq!(outcomes.with(&Outcome::Identical), small);
-    assert_eq!(
-        (report.rendered, report.identical, report.pushed),
-        (10, 10, 0)
-    );
+    assert_eq!(outcomes.with(&Outcome::Unchanged), small);
+    assert_eq!((report.planned, report.rendered, report.pushed), (10, 0, 0));
 
     // A real edit: the product name in a smaller font.
     let edited = TEMPLATES[0].1.replacen("\"size\": 15", "\"size\": 13", 1);
@@ -479,9 +480,9 @@ fn one_and_two_threads_give_identical_bytes() {
 fn a_failed_push_stays_pending_and_is_retried() {
     let labels = bindings(20);
     let mut w = world_with("failed-push", &labels, &labels);
-    w.pusher = pusher_for(&w.sim.base_url(), &w.runtime, RetryPolicy::never());
-    // Three transient failures (HTTP 500), not retried by this client.
-    w.sim.inject(Fault::Http(500), 3);
+    w.pusher = pusher_for(&w.sim.base_url(), RetryPolicy::never());
+    // Three permanent failures (HTTP 400), not retried.
+    w.sim.inject(Fault::Http(400), 3);
     let (report, outcomes) = w.run(&RepriceOptions::default());
     assert_eq!(
         (report.rendered, report.pushed, report.failed),
@@ -496,8 +497,8 @@ fn a_failed_push_stays_pending_and_is_retried() {
             matches!(
                 o,
                 Outcome::Failed {
-                    stage: esl_diff::Stage::Push,
-                    ..
+                    stage: Stage::Push,
+                    cause: Cause::Http { status: 400, .. },
                 }
             )
         })
@@ -537,13 +538,20 @@ fn a_failed_push_stays_pending_and_is_retried() {
             (1, 1, 1),
             "{report:#?}"
         );
+        // The cause is typed: an embedder can tell an unknown ESL from a lost connection.
         match &outcomes.0["Z999"] {
-            Outcome::Failed { stage, reason } => {
-                assert_eq!(*stage, esl_diff::Stage::Push);
-                assert!(reason.contains("5301"), "{reason}");
+            Outcome::Failed {
+                stage: Stage::Push,
+                cause: cause @ Cause::Platform { code, .. },
+            } => {
+                assert_eq!(*code, ApiCode::InvalidEsl);
+                assert!(cause.message().contains("5301"), "{cause}");
             }
             other => panic!("{other:?}"),
         }
+        let json = serde_json::to_value(&report.failures[0]).unwrap();
+        assert_eq!(json["cause"]["kind"], "platform");
+        assert_eq!(json["cause"]["code"], 5301);
     }
     assert!(w.registry.label("Z999").unwrap().unwrap().acked.is_none());
 }
@@ -721,7 +729,7 @@ fn imports_report_bad_rows_and_apply_the_rest() {
         matches!(
             outcomes.0["E009"],
             Outcome::Failed {
-                stage: esl_diff::Stage::Product,
+                stage: Stage::Product,
                 ..
             }
         ),
@@ -763,14 +771,14 @@ fn the_schema_is_versioned() {
             .unwrap()
     };
     let conn = rusqlite::Connection::open(&path).unwrap();
-    assert_eq!(user_version(&conn), esl_diff::schema::SCHEMA_VERSION);
+    assert_eq!(user_version(&conn), esl_diff::sqlite::SCHEMA_VERSION);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
     drop(conn);
     // Reopening keeps the data; a newer file is refused.
-    let r = Registry::open(&path).unwrap();
+    let mut r = Registry::open(&path).unwrap();
     assert_eq!(r.stats().unwrap().labels, 0);
     drop(r);
     rusqlite::Connection::open(&path)
@@ -794,15 +802,12 @@ fn crash_child() {
     let (Ok(db), Ok(url)) = (std::env::var(CHILD_DB), std::env::var(CHILD_URL)) else {
         return;
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let pusher = pusher_for(&url, &runtime, fast_retries());
+    let pusher = pusher_for(&url, fast_retries());
     let mut registry = Registry::open(Path::new(&db)).unwrap();
+    // A short lease: the run that follows the kill waits for it to expire.
     let opts = RepriceOptions {
         page_size: 8,
+        lease_ttl: Duration::from_secs(2),
         ..RepriceOptions::default()
     };
     registry
@@ -881,6 +886,8 @@ fn a_run_killed_mid_batch_then_repeated_loses_nothing() {
     };
     assert_eq!((report.failed, report.pending), (0, 0), "{report:#?}");
     assert_eq!(report.planned, pending);
+    // The killed run's lease blocked the next one only until it expired.
+    assert!(report.lease_wait_ms <= 3_000, "{report:#?}");
     w.registry = registry;
     w.assert_platform_matches_data();
 }
@@ -894,4 +901,450 @@ fn labels_with_equal_pictures_are_rendered_once() {
     let mut w = world_with("dedup", &labels, &labels);
     let report = w.push_all();
     assert_eq!((report.rendered, report.images, report.pushed), (60, 3, 60));
+}
+
+/// The ten labels of a template file whose `image` element shows `logo.png` beside it, plus
+/// ten labels on a built-in template.
+fn world_with_logo(name: &str) -> (World, PathBuf, BTreeSet<String>) {
+    let labels = bindings(20);
+    let mut w = world_with(name, &[], &labels);
+    let dir = w.dir.join("templates");
+    std::fs::create_dir_all(&dir).unwrap();
+    write_logo(&dir.join("logo.png"), [200, 20, 30]);
+    let with_logo = TEMPLATES[0].1.replacen(
+        r#""elements": ["#,
+        r#""elements": [{"type": "image", "box": {"x": 170, "y": 2, "w": 38, "h": 30}, "src": "logo.png"},"#,
+        1,
+    );
+    let file = dir.join("logo-2.13.json");
+    std::fs::write(&file, with_logo).unwrap();
+    let mut csv = String::from("esl_id,shop_id,model,template,product_id\n");
+    let mut logo_labels = BTreeSet::new();
+    for (i, (esl, _, product)) in labels.iter().enumerate() {
+        if i % 2 == 0 {
+            csv.push_str(&format!(
+                "{esl},{SHOP},SL121,{},{product}\n",
+                file.display()
+            ));
+            logo_labels.insert(esl.clone());
+        } else {
+            csv.push_str(&format!("{esl},{SHOP},SL126,shelf-2.6,{product}\n"));
+        }
+    }
+    let fixture_labels: Vec<_> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, (e, _, p))| {
+            let m = if i % 2 == 0 {
+                Model::Sl121
+            } else {
+                Model::Sl126
+            };
+            (e.clone(), m, p.clone())
+        })
+        .collect();
+    w.sim = w
+        .runtime
+        .block_on(Simulator::start(
+            SimConfig::new(APP, SECRET).with_fixture(fixture(&fixture_labels)),
+        ))
+        .unwrap();
+    w.pusher = pusher_for(&w.sim.base_url(), fast_retries());
+    let r = w
+        .registry
+        .import_labels("labels.csv", csv.as_bytes(), None, &w.env.templates)
+        .unwrap();
+    assert_eq!((r.created, r.bad_rows.len()), (20, 0), "{r:?}");
+    (w, dir, logo_labels)
+}
+
+/// A 32 × 24 logo: a disc of `rgb` on white.
+fn write_logo(path: &Path, rgb: [u8; 3]) {
+    let img = image::RgbaImage::from_fn(32, 24, |x, y| {
+        let (dx, dy) = (x as i32 - 16, y as i32 - 12);
+        if dx * dx + dy * dy < 110 {
+            image::Rgba([rgb[0], rgb[1], rgb[2], 255])
+        } else {
+            image::Rgba([255, 255, 255, 255])
+        }
+    });
+    img.save_with_format(path, image::ImageFormat::Png).unwrap();
+}
+
+#[test]
+fn a_replaced_picture_file_repushes_exactly_its_labels() {
+    let (mut w, dir, logo_labels) = world_with_logo("picture-change");
+    let first = w.push_all();
+    assert_eq!(first.pushed, 20);
+    w.assert_platform_matches_data();
+
+    // The same pixels in a re-encoded file: nothing to do.
+    let same = image::open(dir.join("logo.png")).unwrap().to_rgba8();
+    let mut bytes = Vec::new();
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut bytes,
+        image::codecs::png::CompressionType::Best,
+        image::codecs::png::FilterType::Paeth,
+    )
+    .write_image(same.as_raw(), 32, 24, image::ExtendedColorType::Rgba8)
+    .unwrap();
+    std::fs::write(dir.join("logo.png"), &bytes).unwrap();
+    let (report, _) = w.run(&RepriceOptions::default());
+    assert_eq!((report.planned, report.pushed), (0, 0), "{report:#?}");
+
+    // Another picture behind the same `src`: exactly its template's labels are pushed.
+    write_logo(&dir.join("logo.png"), [20, 20, 20]);
+    let (report, outcomes) = w.run(&RepriceOptions::default());
+    assert_eq!(outcomes.with(&Outcome::Pushed), logo_labels, "{report:#?}");
+    assert_eq!((report.planned, report.pushed, report.pending), (10, 10, 0));
+    w.assert_platform_matches_data();
+}
+
+use image::ImageEncoder as _;
+
+#[test]
+fn a_font_no_label_draws_with_rebinds_but_renders_nothing() {
+    let mut w = world("font-change", 20);
+    w.push_all();
+    // The same fonts, but a font no sample template names replaced: the environment's
+    // stamp changes, every label is bound again, and no scene changed.
+    let mut book = esl_render::FontBook::bundled();
+    let fonts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fonts");
+    book.add_file("pixel16", &fonts.join("NotoSans-Regular.ttf"))
+        .unwrap();
+    w.env = RenderEnv::new(
+        Renderer::new(book, esl_render::RenderOptions::default()),
+        w.env.templates.clone(),
+    );
+    let (report, outcomes) = w.run(&RepriceOptions::default());
+    assert_eq!(report.planned, 20, "{report:#?}");
+    assert_eq!(outcomes.with(&Outcome::Unchanged).len(), 20);
+    assert_eq!((report.rendered, report.pushed), (0, 0));
+}
+
+#[test]
+fn a_price_that_does_not_fit_fails_with_a_typed_cause() {
+    let mut w = world("typed-render", 10);
+    w.push_all();
+    let (report, outcomes) = w.run(&RepriceOptions {
+        prices: Some(prices("p.csv", "id,price\nP2,123456789.99\n")),
+        ..RepriceOptions::default()
+    });
+    assert_eq!(report.failed, 1, "{report:#?}");
+    match &outcomes.0["E002"] {
+        Outcome::Failed {
+            stage: Stage::Render,
+            cause:
+                Cause::Render {
+                    error: RenderErrorKind::PriceOverflow,
+                    element: Some(element),
+                    ..
+                },
+        } => assert!(element.starts_with("elements["), "{element}"),
+        other => panic!("{other:?}"),
+    }
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["failures"][0]["cause"]["kind"], "render");
+    assert_eq!(json["failures"][0]["cause"]["error"], "price_overflow");
+}
+
+#[test]
+fn a_folder_of_pngs_is_a_publisher_too() {
+    let mut w = world("folder", 10);
+    let out = w.dir.join("published");
+    let folder = FolderPublisher::new(&out);
+    let report = w
+        .registry
+        .reprice(
+            &w.env,
+            &RepriceOptions::default(),
+            Some(&folder),
+            &mut NoObserver,
+        )
+        .unwrap();
+    assert_eq!((report.pushed, report.pending), (10, 0), "{report:#?}");
+    for label in w.registry.labels().unwrap() {
+        let now = w.registry.current_image(&label.esl_id, &w.env).unwrap();
+        let written = std::fs::read(folder.path(SHOP, &label.esl_id)).unwrap();
+        assert_eq!(written, now.png, "{}", label.esl_id);
+    }
+    let again = w
+        .registry
+        .reprice(
+            &w.env,
+            &RepriceOptions::default(),
+            Some(&folder),
+            &mut NoObserver,
+        )
+        .unwrap();
+    assert_eq!((again.planned, again.pushed), (0, 0));
+}
+
+/// A TCP proxy in front of the simulator that holds every chunk a client sends for `delay`
+/// before passing it on. Returns its base URL and how many connections it has accepted.
+fn delaying_proxy(
+    runtime: &tokio::runtime::Runtime,
+    target: std::net::SocketAddr,
+    delay: Duration,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let seen = std::sync::Arc::new(AtomicUsize::new(0));
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let counter = std::sync::Arc::clone(&seen);
+    runtime.spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(target).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = cr.read(&mut buf).await {
+                        if n == 0 || tx.send((Instant::now(), buf[..n].to_vec())).is_err() {
+                            break;
+                        }
+                    }
+                });
+                tokio::spawn(async move {
+                    while let Some((at, bytes)) = rx.recv().await {
+                        tokio::time::sleep_until((at + delay).into()).await;
+                        if sw.write_all(&bytes).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                let _ = tokio::io::copy(&mut sr, &mut cw).await;
+            });
+        }
+    });
+    (format!("http://{addr}"), seen)
+}
+
+#[test]
+fn overlapping_runs_lose_no_price() {
+    // Two labels of one product (P1, on SL121 and SL126).
+    let labels = vec![
+        ("E1".to_owned(), Model::Sl121, "P1".to_owned()),
+        ("E2".to_owned(), Model::Sl126, "P1".to_owned()),
+    ];
+    let mut w = world_with("overlap", &labels, &labels);
+    w.push_all();
+    let db = w.registry.path().to_path_buf();
+    let (proxy, connections) = delaying_proxy(&w.runtime, w.sim.addr(), Duration::from_secs(2));
+    let slow = pusher_for(&proxy, fast_retries());
+    let direct = w.pusher.clone();
+    let env_a = w.env.clone();
+    let env_b = w.env.clone();
+    // Run A imports 11.11 and pushes through the proxy, which holds its requests for 2 s.
+    let db_a = db.clone();
+    let a = std::thread::spawn(move || {
+        let mut registry = Registry::open(&db_a).unwrap();
+        registry
+            .reprice(
+                &env_a,
+                &RepriceOptions {
+                    prices: Some(prices("a.csv", "id,price\nP1,11.11\n")),
+                    ..RepriceOptions::default()
+                },
+                Some(&slow),
+                &mut NoObserver,
+            )
+            .unwrap()
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while connections.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "run A never pushed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // While A's pushes are held, run B imports 22.22 and pushes directly.
+    let db_b = db.clone();
+    let b = std::thread::spawn(move || {
+        let mut registry = Registry::open(&db_b).unwrap();
+        registry
+            .reprice(
+                &env_b,
+                &RepriceOptions {
+                    prices: Some(prices("b.csv", "id,price\nP1,22.22\n")),
+                    ..RepriceOptions::default()
+                },
+                Some(&direct),
+                &mut NoObserver,
+            )
+            .unwrap()
+    });
+    let (ra, rb) = (a.join().unwrap(), b.join().unwrap());
+    assert_eq!((ra.failed, rb.failed), (0, 0), "{ra:#?} {rb:#?}");
+    // B waited for A's lease, then pushed the newer price over A's.
+    assert!(rb.lease_wait_ms > 0, "{rb:#?}");
+    assert_eq!(rb.pushed, 2, "{rb:#?}");
+    // A quiet run finds nothing to do, and every label shows 22.22.
+    let (quiet, _) = w.run(&RepriceOptions::default());
+    assert_eq!(
+        (quiet.planned, quiet.pushed, quiet.pending),
+        (0, 0, 0),
+        "{quiet:#?}"
+    );
+    assert_eq!(
+        w.registry
+            .product("P1")
+            .unwrap()
+            .unwrap()
+            .text("price")
+            .unwrap()
+            .as_deref(),
+        Some("22.22")
+    );
+    w.assert_platform_matches_data();
+}
+
+#[test]
+fn a_busy_registry_is_refused_with_the_holder_named() {
+    let mut w = world("busy", 4);
+    // Another run holds the lease (taken through the store, as a run does).
+    let mut other = Registry::open(w.registry.path()).unwrap();
+    let mut store = esl_diff::SqliteStore::open(w.registry.path()).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let taken = esl_diff::Store::lease(
+        &mut store,
+        "run",
+        esl_diff::store::LeaseOp::Acquire {
+            holder: "run-other",
+            now_ms: now,
+            expires_at_ms: now + 1_500,
+        },
+    )
+    .unwrap();
+    assert_eq!(taken, esl_diff::store::LeaseState::Ours);
+    let err = other
+        .reprice(
+            &w.env,
+            &RepriceOptions {
+                lease_wait: Duration::ZERO,
+                ..RepriceOptions::default()
+            },
+            None,
+            &mut NoObserver,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, DiffError::Busy { holder, .. } if holder == "run-other"),
+        "{err}"
+    );
+    // Waiting long enough, the lease expires (its holder never renews it) and the run goes on.
+    let report = w.push_all();
+    assert_eq!(report.pushed, 4);
+    assert!(report.lease_wait_ms > 0, "{report:#?}");
+}
+
+#[test]
+fn transient_faults_are_swept_within_the_run() {
+    let labels = bindings(2000);
+    let mut w = world_with("sweep", &labels, &labels);
+    w.sim.set_faults(FaultConfig::transient(0.2, 7));
+    let (report, _) = w.run(&RepriceOptions {
+        page_size: 512,
+        ..RepriceOptions::default()
+    });
+    w.sim.set_faults(FaultConfig::default());
+    assert_eq!(
+        (
+            report.pushed,
+            report.failed,
+            report.deferred,
+            report.pending
+        ),
+        (2000, 0, 0, 0),
+        "{report:#?}"
+    );
+    // With 3 attempts per push, about 0.8% of the labels ran out of attempts and were
+    // delivered by the sweep.
+    assert!(report.sweep_rounds >= 1, "{report:#?}");
+    w.assert_platform_matches_data();
+}
+
+#[test]
+fn the_circuit_breaker_stops_pushing_when_the_platform_is_down() {
+    let labels = bindings(200);
+    let mut w = world_with("breaker", &labels, &labels);
+    w.sim.set_faults(FaultConfig::transient(1.0, 3));
+    let (report, _) = w.run(&RepriceOptions {
+        breaker_threshold: 10,
+        ..RepriceOptions::default()
+    });
+    let attempts = w.sim.count("/device/esl/pushImage");
+    w.sim.set_faults(FaultConfig::default());
+    assert!(report.circuit_open.is_some(), "{report:#?}");
+    assert_eq!((report.pushed, report.pending), (0, 200), "{report:#?}");
+    assert_eq!(report.deferred + report.failed, 200, "{report:#?}");
+    // Far fewer than every label's attempts (200 × 3).
+    assert!(attempts < 100, "{attempts} push attempts");
+    // Once the platform is back, the next run delivers everything.
+    let again = w.push_all();
+    assert_eq!(again.pushed, 200);
+    w.assert_platform_matches_data();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_are_usable_from_async_code() {
+    let dir = temp_dir("async");
+    let labels = bindings(20);
+    let env = env();
+    let mut registry = Registry::open(&dir.join("registry.db")).unwrap();
+    registry
+        .import_products(&ProductFile::detect(
+            "catalogue.csv",
+            catalogue().into_bytes(),
+            CsvMode::Catalogue,
+        ))
+        .unwrap();
+    registry
+        .import_labels(
+            "labels.csv",
+            bindings_csv(&labels).as_bytes(),
+            None,
+            &env.templates,
+        )
+        .unwrap();
+    let sim = Simulator::start(SimConfig::new(APP, SECRET).with_fixture(fixture(&labels)))
+        .await
+        .unwrap();
+    let pusher = pusher_for(&sim.base_url(), fast_retries());
+    // The async entry point, awaited on this runtime.
+    let report = registry
+        .reprice_async(
+            &env,
+            &RepriceOptions::default(),
+            Some(&pusher),
+            &mut NoObserver,
+        )
+        .await
+        .unwrap();
+    assert_eq!((report.pushed, report.pending), (20, 0), "{report:#?}");
+    // The blocking one is safe here too: it drives its run on a thread of its own.
+    registry
+        .import_products(&prices("p.csv", "id,price\nP1,7.77\n"))
+        .unwrap();
+    let report = registry
+        .reprice(
+            &env,
+            &RepriceOptions::default(),
+            Some(&pusher),
+            &mut NoObserver,
+        )
+        .unwrap();
+    assert_eq!((report.pushed, report.pending), (2, 0), "{report:#?}");
+    sim.shutdown().await;
+    drop(registry);
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -166,6 +166,67 @@ pub enum RenderError {
     },
 }
 
+/// What kind of [`RenderError`] it is, for callers that act on the kind (alert a
+/// merchandiser when a price does not fit, fix the data when a field is missing, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RenderErrorKind {
+    /// [`RenderError::UnsupportedModel`].
+    UnsupportedModel,
+    /// [`RenderError::MissingField`].
+    MissingField,
+    /// [`RenderError::BadValue`].
+    BadValue,
+    /// [`RenderError::BadCondition`].
+    BadCondition,
+    /// [`RenderError::UnknownFont`].
+    UnknownFont,
+    /// [`RenderError::PriceOverflow`].
+    PriceOverflow,
+    /// [`RenderError::Code`].
+    Code,
+    /// [`RenderError::ValueTooLong`].
+    ValueTooLong,
+    /// [`RenderError::Strict`].
+    Strict,
+}
+
+impl RenderError {
+    /// The kind of error.
+    #[must_use]
+    pub fn kind(&self) -> RenderErrorKind {
+        match self {
+            RenderError::UnsupportedModel { .. } => RenderErrorKind::UnsupportedModel,
+            RenderError::MissingField { .. } => RenderErrorKind::MissingField,
+            RenderError::BadValue { .. } => RenderErrorKind::BadValue,
+            RenderError::BadCondition { .. } => RenderErrorKind::BadCondition,
+            RenderError::UnknownFont { .. } => RenderErrorKind::UnknownFont,
+            RenderError::PriceOverflow { .. } => RenderErrorKind::PriceOverflow,
+            RenderError::Code { .. } => RenderErrorKind::Code,
+            RenderError::ValueTooLong { .. } => RenderErrorKind::ValueTooLong,
+            RenderError::Strict { .. } => RenderErrorKind::Strict,
+        }
+    }
+
+    /// The JSON path of the element the error is about (`None` for a model the template
+    /// does not serve).
+    #[must_use]
+    pub fn element(&self) -> Option<&str> {
+        match self {
+            RenderError::UnsupportedModel { .. } => None,
+            RenderError::MissingField { element, .. }
+            | RenderError::BadValue { element, .. }
+            | RenderError::BadCondition { element, .. }
+            | RenderError::UnknownFont { element, .. }
+            | RenderError::PriceOverflow { element, .. }
+            | RenderError::Code { element, .. }
+            | RenderError::ValueTooLong { element, .. } => Some(element),
+            RenderError::Strict { warning, .. } => Some(warning.element()),
+        }
+    }
+}
+
 /// Something worth knowing about a rendered label that did not stop it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

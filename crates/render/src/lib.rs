@@ -57,7 +57,7 @@ pub mod scene;
 pub mod template;
 mod text;
 
-pub use error::{RenderError, TemplateError, Warning};
+pub use error::{RenderError, RenderErrorKind, TemplateError, Warning};
 pub use fonts::{FontBook, FontError};
 pub use limits::{MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, MAX_SCALE, MAX_VALUE_CHARS};
 pub use loader::Template;

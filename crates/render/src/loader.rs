@@ -29,7 +29,7 @@ pub struct Template {
     pub(crate) name: String,
     pub(crate) layouts: LayoutIndex,
     pub(crate) images: Vec<Arc<crate::picture::Source>>,
-    pub(crate) source_hash: u64,
+    pub(crate) source_hash: [u8; 32],
 }
 
 /// A layout chosen for a model: its elements and rotation, and the JSON path of its
@@ -135,12 +135,23 @@ impl Template {
             v.count = 0;
             v.elements(&mut var.elements, &format!("variants[{i}].elements"))?;
         }
+        let source_hash: [u8; 32] = {
+            use sha2::Digest as _;
+            let mut h = sha2::Sha256::new();
+            h.update(b"esl-render template content v1");
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+            for picture in &v.images {
+                h.update(picture.pixel_hash());
+            }
+            h.finalize().into()
+        };
         Ok(Template {
             spec,
             name,
             layouts,
             images: v.images,
-            source_hash: crate::fonts::fnv1a(bytes),
+            source_hash,
         })
     }
 
@@ -162,9 +173,13 @@ impl Template {
         self.layouts.contains_key(&model)
     }
 
-    /// A stable hash of the template's JSON text; part of a label's fingerprint.
+    /// A stable hash of everything the template is made of: its JSON text and the decoded
+    /// pixels of every picture it holds (so a picture file replaced behind the same `src`
+    /// changes it, and the same pixels in another file do not). The diff stage uses it to
+    /// notice an edited template or picture; a label's identity is its
+    /// [`Scene::fingerprint`](crate::Scene::fingerprint).
     #[must_use]
-    pub fn content_hash(&self) -> u64 {
+    pub fn content_hash(&self) -> [u8; 32] {
         self.source_hash
     }
 

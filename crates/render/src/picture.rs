@@ -96,6 +96,11 @@ impl Source {
         }
     }
 
+    /// SHA-256 of the decoded picture (width, height, RGBA bytes).
+    pub(crate) fn pixel_hash(&self) -> [u8; 32] {
+        self.hash
+    }
+
     /// The picture fitted to a `bw × bh` box and quantised to `palette` over `area` (box
     /// pixels, the visible part of the box), made on first use and shared after.
     ///
