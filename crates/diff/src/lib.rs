@@ -5,29 +5,27 @@
 //!
 //! ```text
 //! price file / catalogue / product_list JSON / Koubei dish records
-//!     ──Registry::import_products──▶ products (a changed product marks its labels pending,
-//!                                     found through the product → labels index)
+//!     ──Registry::import_products──▶ products (a changed product marks its labels pending)
 //! label bindings CSV ──Registry::import_labels──▶ labels (esl_id, shop, model, template, product)
 //!
-//! Registry::reprice:
-//!   sync     template files and fonts/engine version compared with what the registry saw last;
-//!            a change marks the labels concerned pending
-//!   plan     pending labels only (a partial index), in pages ordered by template, model, product
-//!   check    fingerprint (template, model, the fields the template reads, fonts, engine) equal
-//!            to the last acknowledged one?  yes → unchanged, settled
-//!   render   the distinct fingerprints of a page, in parallel with rayon (identical bytes at any
-//!            thread count); a picture pixel-identical to the acknowledged one is not pushed
-//!   push     esl-push, bounded concurrency; the new fingerprint is stored only when the
-//!            platform acknowledged the image; a failure leaves the label pending
+//! Registry::reprice / reprice_async:
+//!   lease    one run at a time changes labels (a stale lease expires)
+//!   sync     fonts/engine, and every template in use by content (JSON and picture pixels)
+//!   plan     pending labels only, in pages ordered by template, model, product
+//!   bind     each candidate's Scene (rayon); its fingerprint equal to the acknowledged one?
+//!            yes → unchanged, settled
+//!   draw     each distinct changed scene rasterised once (rayon; identical bytes at any thread
+//!            count); a picture pixel-identical to the acknowledged one is settled, not pushed
+//!   publish  intents recorded, then the Publish sink (esl-push, or a folder); compare-and-set
+//!            acknowledgements; transient failures swept until the deadline; a circuit breaker
 //! ```
 //!
-//! The registry is one SQLite file ([`Registry`]; schema in [`schema`]). Every import is one
-//! transaction, acknowledgements are committed in small batches, and the only state that says
-//! "done" is written after the platform's answer: a run killed at any point (even `kill -9`)
-//! and run again ends with every label showing its data. A run without a [`Pusher`] renders
-//! (and can write previews) but records no acknowledgement: its labels stay pending.
-//!
-//! The fingerprint is defined in [`fingerprint`].
+//! The registry sits on a [`Store`] ([`store`] says what every backend keeps; [`sqlite`] is
+//! the SQLite file). Every import is one transaction, acknowledgements are committed in small
+//! batches, and the only state that says "done" is written after the platform's answer: a run
+//! killed at any point (even `kill -9`) and run again ends with every label showing its data.
+//! A run without a publisher renders (and can write previews) but records no
+//! acknowledgement: its labels stay pending. Failures carry a typed [`Cause`].
 //!
 //! ```no_run
 //! use esl_diff::{CsvMode, ProductFile, Registry, RenderEnv, RepriceOptions, TemplateLibrary};
