@@ -26,6 +26,17 @@ struct Cli {
     command: Command,
 }
 
+/// Output formats of `esl render`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// Indexed PNG (what the platform takes).
+    Png,
+    /// Indexed BMP.
+    Bmp,
+    /// Packed bit planes, one per ink other than white.
+    Planes,
+}
+
 /// The arguments of `esl render`.
 #[derive(clap::Args)]
 struct RenderArgs {
@@ -38,9 +49,14 @@ struct RenderArgs {
     /// The ESL model: SL121, SL126, SL126+, SL142, SL142+ (any case).
     #[arg(long)]
     model: String,
-    /// Where to write the PNG.
+    /// Where to write the label.
     #[arg(short, long)]
     output: PathBuf,
+    /// The file format: an indexed PNG, an indexed BMP (1 bit per pixel on black/white
+    /// models, 2 on black/white/red), or the packed ink planes (black, then red; rows padded
+    /// to whole bytes, most significant bit first).
+    #[arg(long, value_enum, default_value_t = Format::Png)]
+    format: Format,
     /// Scale the picture up N times (nearest-neighbour), for people to look at.
     #[arg(long, default_value_t = 1)]
     scale: u32,
@@ -202,6 +218,7 @@ fn render(args: &RenderArgs) -> Result<()> {
         strict,
         fonts,
         scene: scene_out,
+        format,
     } = args;
     let model: Model = model.parse()?;
     let template = Template::load(template)?;
@@ -220,7 +237,15 @@ fn render(args: &RenderArgs) -> Result<()> {
         eprintln!("warning: {w}");
     }
     let image = esl_render::rasterise(&scene);
-    write_label(output, &image.to_png(*scale)?)?;
+    let bytes = match format {
+        Format::Png => image.to_png(*scale)?,
+        Format::Bmp | Format::Planes if *scale > 1 => {
+            anyhow::bail!("--scale is for PNG previews; BMP and bit planes are written at 1×")
+        }
+        Format::Bmp => image.to_bmp(),
+        Format::Planes => image.bit_planes().concat(),
+    };
+    write_label(output, &bytes)?;
     if let Some(path) = scene_out.as_deref() {
         let json = serde_json::to_string_pretty(&scene.to_json())?;
         write_label(path, format!("{json}\n").as_bytes())?;

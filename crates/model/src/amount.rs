@@ -92,6 +92,56 @@ impl Amount {
         }
     }
 
+    /// `self × factor ÷ divisor` in units of `10^-decimals`, computed exactly and rounded
+    /// once, half away from zero. `None` when `divisor` is zero or the exact value does not
+    /// fit in 128 bits.
+    ///
+    /// A unit price: 2.49 for 330 ml is `2.49 × 1000 ÷ 330` = 7.545… per litre:
+    ///
+    /// ```
+    /// use esl_model::Amount;
+    /// let price: Amount = "2.49".parse()?;
+    /// let per_litre = price.scaled_quotient(Amount::from_int(1000), Amount::from_int(330), 2);
+    /// assert_eq!(per_litre, Some(755));
+    /// assert_eq!(price.scaled_quotient(Amount::from_int(1), Amount::from_int(0), 2), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn scaled_quotient(self, factor: Amount, divisor: Amount, decimals: u32) -> Option<i128> {
+        if divisor.mantissa == 0 {
+            return None;
+        }
+        let decimals = decimals.min(MAX_SCALE);
+        // value = (a·f / d) · 10^decimals with a = ma/10^sa, f = mf/10^sf, d = md/10^sd:
+        // numerator ma·mf·10^(sd+decimals), denominator md·10^(sa+sf).
+        let pow = |e: u32| 10i128.checked_pow(e);
+        let num = self
+            .mantissa
+            .checked_mul(factor.mantissa)?
+            .checked_mul(pow(divisor.scale + decimals)?)?;
+        let den = divisor
+            .mantissa
+            .checked_mul(pow(self.scale + factor.scale)?)?;
+        let (num, den) = if den < 0 {
+            (num.checked_neg()?, -den)
+        } else {
+            (num, den)
+        };
+        let q = num / den;
+        let r = num % den;
+        Some(if r.checked_abs()?.checked_mul(2)? >= den {
+            q + num.signum()
+        } else {
+            q
+        })
+    }
+
+    /// Whether the amount is zero.
+    #[must_use]
+    pub const fn is_zero(self) -> bool {
+        self.mantissa == 0
+    }
+
     /// Whether the amount is below zero.
     #[must_use]
     pub const fn is_negative(self) -> bool {

@@ -98,6 +98,18 @@ impl Product {
         "expire_time",
     ];
 
+    /// Optional fields esl's templates know beyond the seed's: `currency` (a price's sign or
+    /// code, e.g. `€`, for templates that take it from the product), `net_content` and
+    /// `net_unit` (the quantity a price is for, e.g. `330` and `ml`, for unit prices), and the
+    /// multi-buy pair `multi_qty` and `multi_price` ("2 for 5.00").
+    pub const ESL_FIELDS: [&'static str; 5] = [
+        "currency",
+        "net_content",
+        "net_unit",
+        "multi_qty",
+        "multi_price",
+    ];
+
     /// An empty product.
     #[must_use]
     pub fn new() -> Product {

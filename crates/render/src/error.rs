@@ -156,6 +156,17 @@ pub enum RenderError {
         /// The limit.
         max: usize,
     },
+    /// A unit price that cannot be computed: a missing, zero or unreadable quantity, an
+    /// unknown unit, a reference of another kind (`on_missing: fail`, the default).
+    #[error("template {template}: {element}: cannot compute the unit price: {reason}")]
+    UnitPrice {
+        /// The template.
+        template: String,
+        /// JSON path of the element.
+        element: String,
+        /// Why.
+        reason: String,
+    },
     /// In strict mode, a warning is an error.
     #[error("template {template}: strict mode: {warning}")]
     Strict {
@@ -188,6 +199,8 @@ pub enum RenderErrorKind {
     Code,
     /// [`RenderError::ValueTooLong`].
     ValueTooLong,
+    /// [`RenderError::UnitPrice`].
+    UnitPrice,
     /// [`RenderError::Strict`].
     Strict,
 }
@@ -205,6 +218,7 @@ impl RenderError {
             RenderError::PriceOverflow { .. } => RenderErrorKind::PriceOverflow,
             RenderError::Code { .. } => RenderErrorKind::Code,
             RenderError::ValueTooLong { .. } => RenderErrorKind::ValueTooLong,
+            RenderError::UnitPrice { .. } => RenderErrorKind::UnitPrice,
             RenderError::Strict { .. } => RenderErrorKind::Strict,
         }
     }
@@ -221,7 +235,8 @@ impl RenderError {
             | RenderError::UnknownFont { element, .. }
             | RenderError::PriceOverflow { element, .. }
             | RenderError::Code { element, .. }
-            | RenderError::ValueTooLong { element, .. } => Some(element),
+            | RenderError::ValueTooLong { element, .. }
+            | RenderError::UnitPrice { element, .. } => Some(element),
             RenderError::Strict { warning, .. } => Some(warning.element()),
         }
     }

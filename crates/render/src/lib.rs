@@ -13,7 +13,7 @@
 //!     every box placed on the canvas and clipped, warnings collected
 //! Scene ──rasterise──▶ PanelImage   (cannot fail: pixel-centre sampling, 1-bit glyphs,
 //!                                    everything clipped to the panel, rotation last)
-//! PanelImage ──to_png / bit_planes──▶ indexed PNG (1 or 2 bits) · packed ink planes
+//! PanelImage ──to_png / to_bmp / bit_planes──▶ indexed PNG · indexed BMP (1 or 2 bits) · packed ink planes
 //! ```
 //!
 //! * [`Template`]: [`Template::from_json`], [`Template::load`]; the bounds it enforces are in
@@ -41,10 +41,12 @@
 #![forbid(unsafe_code)]
 
 mod bind;
+mod bmp;
 mod codes;
 mod error;
 mod fonts;
 pub mod golden;
+mod layout;
 pub mod limits;
 mod loader;
 mod panel;
@@ -56,6 +58,7 @@ mod render;
 pub mod scene;
 pub mod template;
 mod text;
+mod unit_price;
 
 pub use error::{RenderError, RenderErrorKind, TemplateError, Warning};
 pub use fonts::{FontBook, FontError};

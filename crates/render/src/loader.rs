@@ -9,8 +9,8 @@ use image::RgbaImage;
 
 use crate::error::TemplateError;
 use crate::template::{
-    BoxSpec, Condition, Element, FORMAT_VERSION, LayoutIndex, Rotation, TemplateSpec, parse_spec,
-    read_image_file,
+    BoxSpec, Condition, Currency, Element, FORMAT_VERSION, LayoutIndex, Padding, Rotation, Size,
+    TemplateSpec, parse_spec, read_image_file,
 };
 
 use crate::limits::{
@@ -94,11 +94,13 @@ impl Template {
             images: Vec::new(),
             depth: 0,
             count: 0,
+            version: spec.version,
+            in_container: false,
         };
-        if spec.version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&spec.version) {
             return Err(v.invalid(
                 "version",
-                format!("format version {} is not supported; this engine reads version {FORMAT_VERSION}", spec.version),
+                format!("format version {} is not supported; this engine reads versions 1 to {FORMAT_VERSION}", spec.version),
             ));
         }
         let mut layouts = LayoutIndex::new();
@@ -276,9 +278,18 @@ fn collect_fields(elements: &[Element], out: &mut std::collections::BTreeSet<Str
             }
             Element::Price(p) => {
                 out.insert(p.field.clone());
+                if let Currency::Field { field, .. } = &p.currency {
+                    out.insert(field.clone());
+                }
+                for lit in [&p.prefix, &p.suffix].into_iter().flatten() {
+                    out.extend(crate::bind::placeholders(lit));
+                }
                 &p.when
             }
-            Element::Rect(r) => &r.when,
+            Element::Rect(r) => {
+                collect_fields(&r.children, out);
+                &r.when
+            }
             Element::Line(l) => &l.when,
             Element::Ellipse(e) => &e.when,
             Element::Image(i) => &i.when,
@@ -294,6 +305,21 @@ fn collect_fields(elements: &[Element], out: &mut std::collections::BTreeSet<Str
                 code_fields(q.field.as_ref(), q.value.as_ref(), out);
                 &q.when
             }
+            Element::Row(c) | Element::Column(c) | Element::Stack(c) => {
+                collect_fields(&c.children, out);
+                &c.when
+            }
+            Element::UnitPrice(u) => {
+                out.extend([
+                    u.field.clone(),
+                    u.quantity_field.clone(),
+                    u.unit_field.clone(),
+                ]);
+                if let Currency::Field { field, .. } = &u.currency {
+                    out.insert(field.clone());
+                }
+                &u.when
+            }
         };
         if let Some(c) = when {
             collect_condition(c, out);
@@ -307,6 +333,10 @@ struct Validator<'a> {
     images: Vec<Arc<crate::picture::Source>>,
     /// Group nesting of the elements being checked.
     depth: usize,
+    /// The template's format version.
+    version: u32,
+    /// Whether the elements being checked are laid out by a container.
+    in_container: bool,
     /// Elements of the layout checked so far.
     count: usize,
 }
@@ -320,7 +350,8 @@ impl Validator<'_> {
         }
     }
 
-    fn check_box(&self, path: &str, b: &BoxSpec) -> Result<(), TemplateError> {
+    fn check_box(&self, path: &str, b: &Option<BoxSpec>) -> Result<(), TemplateError> {
+        let Some(b) = b else { return Ok(()) };
         let (w, h) = (b.w, b.h);
         if b.x.unsigned_abs() > MAX_COORD.unsigned_abs()
             || b.y.unsigned_abs() > MAX_COORD.unsigned_abs()
@@ -425,6 +456,125 @@ impl Validator<'_> {
         Ok(())
     }
 
+    /// Where an element is placed: by `box` outside containers, by `width`/`height` inside.
+    fn check_placement(&self, p: &str, el: &Element) -> Result<(), TemplateError> {
+        let (bounds, width, height) = el.geometry();
+        if self.in_container {
+            if matches!(el, Element::Line(_)) {
+                return Err(self.invalid(
+                    p,
+                    "a line cannot be laid out by a row, column or stack: put it in a group".into(),
+                ));
+            }
+            if bounds.is_some() {
+                return Err(self.invalid(
+                    &format!("{p}.box"),
+                    "inside a row, column, stack or rect, an element is sized by `width` and `height`, not placed by `box`".into(),
+                ));
+            }
+        } else if !matches!(el, Element::Line(_)) {
+            if bounds.is_none() {
+                return Err(self.invalid(
+                    p,
+                    format!(
+                        "a {} needs a `box` (outside a row, column or stack)",
+                        el.kind()
+                    ),
+                ));
+            }
+            if width.is_some() || height.is_some() {
+                return Err(self.invalid(
+                    p,
+                    "`width` and `height` size elements inside a row, column, stack or rect; here use `box`".into(),
+                ));
+            }
+        }
+        for (key, size) in [("width", width), ("height", height)] {
+            match size {
+                Some(Size::Px(v)) if v > MAX_BOX_SIDE => {
+                    return Err(self.invalid(
+                        &format!("{p}.{key}"),
+                        format!("{key} {v} is more than {MAX_BOX_SIDE} pixels"),
+                    ));
+                }
+                Some(Size::Fill(w)) if w > 1000 => {
+                    return Err(self.invalid(
+                        &format!("{p}.{key}"),
+                        "a fill weight is at most 1000".into(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if self.version < 2 {
+            let v2 = match el {
+                Element::Row(_)
+                | Element::Column(_)
+                | Element::Stack(_)
+                | Element::UnitPrice(_) => Some("this element type"),
+                Element::Rect(r) if !r.children.is_empty() || r.padding != Padding::default() => {
+                    Some("`children` and `padding`")
+                }
+                Element::Group(g) if g.padding != Padding::default() => Some("`padding`"),
+                Element::Price(t)
+                    if t.currency_position.is_some()
+                        || t.currency_align.is_some()
+                        || t.currency_size.is_some()
+                        || t.prefix.is_some()
+                        || t.suffix.is_some()
+                        || matches!(t.currency, Currency::Field { .. }) =>
+                {
+                    Some(
+                        "`currency` from a field, `currency_position`, `currency_align`, `currency_size`, `prefix` and `suffix`",
+                    )
+                }
+                _ => None,
+            };
+            if let Some(what) = v2 {
+                return Err(self.invalid(
+                    p,
+                    format!("{what} needs \"version\": 2 (this template says version 1)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_padding(&self, p: &str, pad: &Padding, gap: u32) -> Result<(), TemplateError> {
+        let big = [pad.top, pad.right, pad.bottom, pad.left, gap]
+            .into_iter()
+            .any(|v| v > MAX_BOX_SIDE);
+        if big {
+            return Err(self.invalid(
+                p,
+                format!("padding and gap are at most {MAX_BOX_SIDE} pixels"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks children one level deeper: `in_container` says how they are placed.
+    fn nested(
+        &mut self,
+        elements: &mut [Element],
+        path: &str,
+        in_container: bool,
+    ) -> Result<(), TemplateError> {
+        if self.depth >= MAX_GROUP_DEPTH {
+            return Err(self.invalid(
+                path,
+                format!("groups and containers may be nested at most {MAX_GROUP_DEPTH} deep"),
+            ));
+        }
+        let outer = self.in_container;
+        self.depth += 1;
+        self.in_container = in_container;
+        let result = self.elements(elements, path);
+        self.depth -= 1;
+        self.in_container = outer;
+        result
+    }
+
     fn elements(&mut self, elements: &mut [Element], path: &str) -> Result<(), TemplateError> {
         for (i, el) in elements.iter_mut().enumerate() {
             let p = format!("{path}[{i}]");
@@ -435,6 +585,7 @@ impl Validator<'_> {
                     format!("a layout may hold at most {MAX_ELEMENTS} elements, groups' included"),
                 ));
             }
+            self.check_placement(&p, el)?;
             match el {
                 Element::Text(t) => {
                     self.check_box(&p, &t.bounds)?;
@@ -476,11 +627,27 @@ impl Validator<'_> {
                 }
                 Element::Price(t) => {
                     self.check_box(&p, &t.bounds)?;
+                    let currency = match &t.currency {
+                        Currency::Literal(c) => c.as_str(),
+                        Currency::Field { fallback, .. } => fallback.as_str(),
+                    };
                     for (key, text) in [
                         ("fallback", t.fallback.as_deref()),
-                        ("currency", Some(t.currency.as_str())),
+                        ("currency", Some(currency)),
+                        ("prefix", t.prefix.as_deref()),
+                        ("suffix", t.suffix.as_deref()),
                     ] {
                         self.check_literal(&p, key, text)?;
+                    }
+                    if t.currency_after && t.currency_position.is_some() {
+                        return Err(self.invalid(
+                            &format!("{p}.currency_position"),
+                            "give `currency_position` or the version-1 `currency_after`, not both"
+                                .into(),
+                        ));
+                    }
+                    if let Some(s) = t.currency_size {
+                        self.check_size(&format!("{p}.currency"), s, None)?;
                     }
                     self.check_size(&p, t.size, t.min_size)?;
                     if let Some(s) = t.small_size {
@@ -509,6 +676,8 @@ impl Validator<'_> {
                     self.check_box(&p, &r.bounds)?;
                     self.check_stroke(&p, "stroke", r.stroke)?;
                     self.check_stroke(&p, "radius", r.radius)?;
+                    self.check_padding(&format!("{p}.padding"), &r.padding, 0)?;
+                    self.nested(&mut r.children, &format!("{p}.children"), true)?;
                     if let Some(c) = &r.when {
                         self.check_condition(&format!("{p}.when"), c)?;
                     }
@@ -627,19 +796,50 @@ impl Validator<'_> {
                 }
                 Element::Group(g) => {
                     self.check_box(&p, &g.bounds)?;
+                    self.check_padding(&format!("{p}.padding"), &g.padding, 0)?;
                     if let Some(c) = &g.when {
                         self.check_condition(&format!("{p}.when"), c)?;
                     }
-                    if self.depth >= MAX_GROUP_DEPTH {
-                        return Err(self.invalid(
-                            &format!("{p}.elements"),
-                            format!("groups may be nested at most {MAX_GROUP_DEPTH} deep"),
-                        ));
+                    self.nested(&mut g.elements, &format!("{p}.elements"), false)?;
+                }
+                Element::Row(c) | Element::Column(c) | Element::Stack(c) => {
+                    self.check_box(&p, &c.bounds)?;
+                    self.check_padding(&p, &c.padding, c.gap)?;
+                    if let Some(w) = &c.when {
+                        self.check_condition(&format!("{p}.when"), w)?;
                     }
-                    self.depth += 1;
-                    let inner = self.elements(&mut g.elements, &format!("{p}.elements"));
-                    self.depth -= 1;
-                    inner?;
+                    self.nested(&mut c.children, &format!("{p}.children"), true)?;
+                }
+                Element::UnitPrice(u) => {
+                    self.check_box(&p, &u.bounds)?;
+                    self.check_size(&p, u.size, u.min_size)?;
+                    if u.decimals > 6 {
+                        return Err(
+                            self.invalid(&format!("{p}.decimals"), "at most 6 decimals".into())
+                        );
+                    }
+                    if let Some(per) = &u.per {
+                        if crate::unit_price::Reference::parse(per).is_none() {
+                            return Err(self.invalid(
+                                &format!("{p}.per"),
+                                format!("per {per:?} is not one of 1kg, 100g, 1l, 100ml, 1pc"),
+                            ));
+                        }
+                    }
+                    for (key, text) in [
+                        ("text", Some(u.text.as_str())),
+                        ("per_label", u.per_label.as_deref()),
+                    ] {
+                        self.check_literal(&p, key, text)?;
+                    }
+                    if u.font.names().is_empty() {
+                        return Err(
+                            self.invalid(&format!("{p}.font"), "name at least one font".into())
+                        );
+                    }
+                    if let Some(c) = &u.when {
+                        self.check_condition(&format!("{p}.when"), c)?;
+                    }
                 }
             }
         }

@@ -96,6 +96,11 @@ impl Source {
         }
     }
 
+    /// Width and height of the decoded picture.
+    pub(crate) fn dimensions(&self) -> (u32, u32) {
+        self.pixels.dimensions()
+    }
+
     /// SHA-256 of the decoded picture (width, height, RGBA bytes).
     pub(crate) fn pixel_hash(&self) -> [u8; 32] {
         self.hash

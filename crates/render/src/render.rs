@@ -11,6 +11,7 @@ use crate::bind::{self, BindFailure};
 use crate::codes;
 use crate::error::{RenderError, Warning};
 use crate::fonts::{Face, FontBook};
+use crate::layout;
 use crate::loader::Template;
 use crate::panel::PanelImage;
 use crate::raster::Rect;
@@ -20,10 +21,12 @@ use crate::scene::{
     QrContent, Scene, SceneElement, TextContent,
 };
 use crate::template::{
-    BarcodeElement, Condition, Element, FontList, HAlign, ImageElement, OnError, PriceElement,
-    QrElement, SmallPosition, TextElement, VAlign,
+    Align, BarcodeElement, Color, Condition, ContainerElement, Currency, CurrencyAlign,
+    CurrencyPosition, Element, FontList, HAlign, ImageElement, Justify, OnError, OnMissing,
+    Padding, PriceElement, QrElement, Size, SmallPosition, TextElement, UnitPriceElement, VAlign,
 };
 use crate::text::{self, Chain, TextBox};
+use crate::unit_price;
 
 use crate::limits::MAX_VALUE_CHARS;
 
@@ -203,6 +206,94 @@ struct CodeBinding<'a> {
     fallback: Option<&'a String>,
     on_error: OnError,
     error_text: Option<&'a String>,
+}
+
+impl<'a> CodeBinding<'a> {
+    fn of_barcode(b: &'a BarcodeElement) -> CodeBinding<'a> {
+        CodeBinding {
+            field: b.field.as_ref(),
+            literal: b.value.as_ref(),
+            fallback: b.fallback.as_ref(),
+            on_error: b.on_error,
+            error_text: b.error_text.as_ref(),
+        }
+    }
+
+    fn of_qr(q: &'a QrElement) -> CodeBinding<'a> {
+        CodeBinding {
+            field: q.field.as_ref(),
+            literal: q.value.as_ref(),
+            fallback: q.fallback.as_ref(),
+            on_error: q.on_error,
+            error_text: q.error_text.as_ref(),
+        }
+    }
+}
+
+/// How a text is set: what text elements, unit prices and price fallbacks share.
+struct TextStyle<'a> {
+    font: &'a FontList,
+    size: u32,
+    min_size: u32,
+    max_lines: u32,
+    line_spacing: f32,
+    align: HAlign,
+    valign: VAlign,
+    color: Color,
+    background: Option<Color>,
+    strike: bool,
+}
+
+impl<'a> TextStyle<'a> {
+    fn of_text(t: &'a TextElement) -> TextStyle<'a> {
+        TextStyle {
+            font: &t.font,
+            size: t.size,
+            min_size: t.min_size.unwrap_or(t.size),
+            max_lines: t.max_lines,
+            line_spacing: t.line_spacing,
+            align: t.align,
+            valign: t.valign,
+            color: t.color,
+            background: t.background,
+            strike: t.strike,
+        }
+    }
+}
+
+/// The texts of a price.
+struct PriceTexts {
+    prefix: String,
+    currency: String,
+    integer: String,
+    fraction: String,
+    suffix: String,
+}
+
+/// A price measured at one size.
+#[derive(Default)]
+struct PriceMeasure {
+    small: u32,
+    csize: u32,
+    pre: text::Line,
+    cur: text::Line,
+    int: text::Line,
+    frac: text::Line,
+    suf: text::Line,
+    gap: f32,
+    width: f32,
+    digit_h: i32,
+    below: i32,
+    missing: Vec<char>,
+}
+
+/// A natural size with the padding around it.
+fn pad(w: i32, h: i32, p: &Padding) -> (i32, i32) {
+    let px = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+    (
+        w.saturating_add(px(p.left)).saturating_add(px(p.right)),
+        h.saturating_add(px(p.top)).saturating_add(px(p.bottom)),
+    )
 }
 
 /// A glyph to place: the book's face index, the glyph, its integer origin.
@@ -398,129 +489,464 @@ impl Builder<'_> {
     ) -> Result<(), RenderError> {
         for (i, el) in elements.iter().enumerate() {
             let p = format!("{path}[{i}]");
-            self.element(el, &p, ox, oy, clip)?;
+            self.element(el, &p, (ox, oy), None, clip)?;
         }
         Ok(())
     }
 
+    /// Resolves one element: its box is `given` (a container placed it) or its own `box`
+    /// relative to `origin`.
     fn element(
         &mut self,
         el: &Element,
         path: &str,
-        ox: i32,
-        oy: i32,
+        (ox, oy): (i32, i32),
+        given: Option<Rect>,
         clip: Rect,
     ) -> Result<(), RenderError> {
-        let abs = |b: &crate::template::BoxSpec| {
-            Rect::new(ox.saturating_add(b.x), oy.saturating_add(b.y), b.w, b.h)
-        };
+        if !self.shown(el.when(), path)? {
+            return Ok(());
+        }
+        let bounds = given.unwrap_or_else(|| match el.geometry().0 {
+            Some(b) => Rect::new(ox.saturating_add(b.x), oy.saturating_add(b.y), b.w, b.h),
+            // The loader makes sure every element outside a container has a box.
+            None => Rect::new(ox, oy, 0, 0),
+        });
         match el {
             Element::Text(t) => {
-                if self.shown(t.when.as_ref(), path)? {
-                    self.text(t, abs(&t.bounds), path, clip)?;
+                if let Some(value) = self.text_value(t, path)? {
+                    let style = TextStyle::of_text(t);
+                    self.draw_text(&style, t.id.as_ref(), &value, bounds, path, clip)?;
                 }
             }
-            Element::Price(t) => {
-                if self.shown(t.when.as_ref(), path)? {
-                    self.price(t, abs(&t.bounds), path, clip)?;
-                }
-            }
+            Element::Price(t) => self.price(t, bounds, path, clip)?,
+            Element::UnitPrice(u) => self.unit_price(u, bounds, path, clip)?,
             Element::Rect(r) => {
-                if self.shown(r.when.as_ref(), path)? {
-                    let b = abs(&r.bounds);
-                    let prim = Prim::RoundRect {
-                        rect: b,
-                        radius: r.radius,
-                        fill: r.fill.map(Ink::from),
-                        outline: r.outline.map(Ink::from),
-                        stroke: r.stroke,
-                    };
-                    let clip = clip.intersect(b);
-                    self.push(path, r.id.as_ref(), b, clip, Content::Shape, vec![prim]);
+                let prim = Prim::RoundRect {
+                    rect: bounds,
+                    radius: r.radius,
+                    fill: r.fill.map(Ink::from),
+                    outline: r.outline.map(Ink::from),
+                    stroke: r.stroke,
+                };
+                let inner_clip = clip.intersect(bounds);
+                self.push(
+                    path,
+                    r.id.as_ref(),
+                    bounds,
+                    inner_clip,
+                    Content::Shape,
+                    vec![prim],
+                );
+                if !r.children.is_empty() {
+                    let inner = layout::inner(bounds, &r.padding);
+                    let children = format!("{path}.children");
+                    self.stack(
+                        &r.children,
+                        &children,
+                        inner,
+                        r.align,
+                        r.justify,
+                        inner_clip,
+                    )?;
                 }
             }
             Element::Ellipse(e) => {
-                if self.shown(e.when.as_ref(), path)? {
-                    let b = abs(&e.bounds);
-                    let prim = Prim::Ellipse {
-                        rect: b,
-                        fill: e.fill.map(Ink::from),
-                        outline: e.outline.map(Ink::from),
-                        stroke: e.stroke,
-                    };
-                    let clip = clip.intersect(b);
-                    self.push(path, e.id.as_ref(), b, clip, Content::Shape, vec![prim]);
-                }
+                let prim = Prim::Ellipse {
+                    rect: bounds,
+                    fill: e.fill.map(Ink::from),
+                    outline: e.outline.map(Ink::from),
+                    stroke: e.stroke,
+                };
+                let clip = clip.intersect(bounds);
+                self.push(
+                    path,
+                    e.id.as_ref(),
+                    bounds,
+                    clip,
+                    Content::Shape,
+                    vec![prim],
+                );
             }
             Element::Line(l) => {
-                if self.shown(l.when.as_ref(), path)? {
-                    let from = (ox.saturating_add(l.from.x), oy.saturating_add(l.from.y));
-                    let to = (ox.saturating_add(l.to.x), oy.saturating_add(l.to.y));
-                    let half = (l.width / 2) as i32;
-                    let bounds = Rect {
-                        x0: from.0.min(to.0) - half,
-                        y0: from.1.min(to.1) - half,
-                        x1: from.0.max(to.0) + half + 1,
-                        y1: from.1.max(to.1) + half + 1,
-                    };
-                    let prim = Prim::Line {
-                        from,
-                        to,
-                        width: l.width,
-                        ink: l.color.into(),
-                    };
-                    self.push(
-                        path,
-                        l.id.as_ref(),
-                        bounds,
-                        clip,
-                        Content::Shape,
-                        vec![prim],
-                    );
-                }
+                let from = (ox.saturating_add(l.from.x), oy.saturating_add(l.from.y));
+                let to = (ox.saturating_add(l.to.x), oy.saturating_add(l.to.y));
+                let half = (l.width / 2) as i32;
+                let bounds = Rect {
+                    x0: from.0.min(to.0) - half,
+                    y0: from.1.min(to.1) - half,
+                    x1: from.0.max(to.0) + half + 1,
+                    y1: from.1.max(to.1) + half + 1,
+                };
+                let prim = Prim::Line {
+                    from,
+                    to,
+                    width: l.width,
+                    ink: l.color.into(),
+                };
+                self.push(
+                    path,
+                    l.id.as_ref(),
+                    bounds,
+                    clip,
+                    Content::Shape,
+                    vec![prim],
+                );
             }
-            Element::Image(img) => {
-                if self.shown(img.when.as_ref(), path)? {
-                    self.image(img, abs(&img.bounds), path, clip);
-                }
-            }
-            Element::Barcode(b) => {
-                if self.shown(b.when.as_ref(), path)? {
-                    self.barcode(b, abs(&b.bounds), path, clip)?;
-                }
-            }
-            Element::Qrcode(q) => {
-                if self.shown(q.when.as_ref(), path)? {
-                    self.qrcode(q, abs(&q.bounds), path, clip)?;
-                }
-            }
+            Element::Image(img) => self.image(img, bounds, path, clip),
+            Element::Barcode(b) => self.barcode(b, bounds, path, clip)?,
+            Element::Qrcode(q) => self.qrcode(q, bounds, path, clip)?,
             Element::Group(g) => {
-                if self.shown(g.when.as_ref(), path)? {
-                    let b = abs(&g.bounds);
-                    let inner = clip.intersect(b);
-                    let prims = g
-                        .background
-                        .map(|bg| Prim::Fill {
-                            rect: b,
-                            ink: bg.into(),
-                        })
-                        .into_iter()
-                        .collect();
-                    self.push(path, g.id.as_ref(), b, inner, Content::Group, prims);
-                    self.elements(&g.elements, &format!("{path}.elements"), b.x0, b.y0, inner)?;
+                let inner = clip.intersect(bounds);
+                let prims = g
+                    .background
+                    .map(|bg| Prim::Fill {
+                        rect: bounds,
+                        ink: bg.into(),
+                    })
+                    .into_iter()
+                    .collect();
+                self.push(path, g.id.as_ref(), bounds, inner, Content::Group, prims);
+                let origin = layout::inner(bounds, &g.padding);
+                self.elements(
+                    &g.elements,
+                    &format!("{path}.elements"),
+                    origin.x0,
+                    origin.y0,
+                    inner,
+                )?;
+            }
+            Element::Row(c) | Element::Column(c) | Element::Stack(c) => {
+                let inner_clip = clip.intersect(bounds);
+                let prims = c
+                    .background
+                    .map(|bg| Prim::Fill {
+                        rect: bounds,
+                        ink: bg.into(),
+                    })
+                    .into_iter()
+                    .collect();
+                self.push(
+                    path,
+                    c.id.as_ref(),
+                    bounds,
+                    inner_clip,
+                    Content::Group,
+                    prims,
+                );
+                let inner = layout::inner(bounds, &c.padding);
+                let children = format!("{path}.children");
+                match el {
+                    Element::Stack(_) => {
+                        self.stack(
+                            &c.children,
+                            &children,
+                            inner,
+                            c.align,
+                            c.justify,
+                            inner_clip,
+                        )?;
+                    }
+                    _ => {
+                        let horizontal = matches!(el, Element::Row(_));
+                        self.line(c, horizontal, &children, inner, inner_clip)?;
+                    }
                 }
             }
         }
         Ok(())
     }
 
-    fn text(
+    /// The children of a row or column, laid out in `inner`.
+    fn line(
         &mut self,
-        t: &TextElement,
-        bounds: Rect,
+        c: &ContainerElement,
+        horizontal: bool,
         path: &str,
+        inner: Rect,
         clip: Rect,
     ) -> Result<(), RenderError> {
+        let mut shown = Vec::new();
+        let mut items = Vec::new();
+        for (i, child) in c.children.iter().enumerate() {
+            let p = format!("{path}[{i}]");
+            if !self.shown(child.when(), &p)? || self.draws_nothing(child, &p)? {
+                continue;
+            }
+            let (_, w, h) = child.geometry();
+            let (main, cross) = if horizontal { (w, h) } else { (h, w) };
+            let main = main.unwrap_or(Size::Fit);
+            let cross = cross.unwrap_or(Size::Fill(1));
+            let room_cross = if horizontal {
+                inner.height()
+            } else {
+                inner.width()
+            };
+            // Across first: a column's children wrap their text to the width they get.
+            let cross_px = match cross {
+                Size::Px(v) => Some(i32::try_from(v).unwrap_or(i32::MAX)),
+                Size::Fill(_) => None,
+                Size::Fit => {
+                    let hint = if horizontal { None } else { Some(room_cross) };
+                    let (nw, nh) = self.natural(child, &p, hint)?;
+                    Some(if horizontal { nh } else { nw })
+                }
+            };
+            let main = match main {
+                Size::Fit => {
+                    let width = if horizontal {
+                        None
+                    } else {
+                        Some(cross_px.unwrap_or(room_cross))
+                    };
+                    let (nw, nh) = self.natural(child, &p, width)?;
+                    Size::Px((if horizontal { nw } else { nh }).max(0) as u32)
+                }
+                other => other,
+            };
+            items.push(layout::Item {
+                main,
+                cross: cross_px,
+            });
+            shown.push(i);
+        }
+        let boxes = layout::line(inner, horizontal, c.gap, c.align, c.justify, &items);
+        for (i, b) in shown.into_iter().zip(boxes) {
+            let p = format!("{path}[{i}]");
+            self.element(&c.children[i], &p, (b.x0, b.y0), Some(b), clip)?;
+        }
+        Ok(())
+    }
+
+    /// The children of a stack (or of a rect), each placed in `inner`.
+    fn stack(
+        &mut self,
+        children: &[Element],
+        path: &str,
+        inner: Rect,
+        align: Align,
+        justify: Justify,
+        clip: Rect,
+    ) -> Result<(), RenderError> {
+        for (i, child) in children.iter().enumerate() {
+            let p = format!("{path}[{i}]");
+            if !self.shown(child.when(), &p)? {
+                continue;
+            }
+            let (_, w, h) = child.geometry();
+            let px = |s: Option<Size>| match s {
+                Some(Size::Px(v)) => Some(Some(i32::try_from(v).unwrap_or(i32::MAX))),
+                Some(Size::Fit) => None,
+                Some(Size::Fill(_)) | None => Some(None),
+            };
+            let (mut cw, mut ch) = (px(w), px(h));
+            if cw.is_none() || ch.is_none() {
+                let hint = cw.flatten().or(Some(inner.width()));
+                let (nw, nh) = self.natural(child, &p, hint)?;
+                cw = cw.or(Some(Some(nw)));
+                ch = ch.or(Some(Some(nh)));
+            }
+            let b = layout::stacked(inner, cw.flatten(), ch.flatten(), align, justify);
+            self.element(child, &p, (b.x0, b.y0), Some(b), clip)?;
+        }
+        Ok(())
+    }
+
+    /// Whether a shown element draws nothing at all (a text whose value is empty): it then
+    /// takes no room in a row or column.
+    fn draws_nothing(&mut self, el: &Element, path: &str) -> Result<bool, RenderError> {
+        Ok(match el {
+            Element::Text(t) => self.text_value(t, path)?.is_none(),
+            _ => false,
+        })
+    }
+
+    /// The natural size of an element: what `"fit"` gives it. `width` is the width it will
+    /// have, when known (text wraps to it; pictures keep their aspect).
+    fn natural(
+        &mut self,
+        el: &Element,
+        path: &str,
+        width: Option<i32>,
+    ) -> Result<(i32, i32), RenderError> {
+        let book = self.r.fonts();
+        Ok(match el {
+            Element::Text(t) => match self.text_value(t, path)? {
+                None => (0, 0),
+                Some(value) => {
+                    let chain = self.chain(&t.font, path)?;
+                    let mut missing = Vec::new();
+                    let wrap = width.filter(|_| t.max_lines > 1).map(|w| w as f32);
+                    text::natural(
+                        book,
+                        &chain,
+                        &value,
+                        t.size,
+                        t.line_spacing,
+                        t.max_lines,
+                        wrap,
+                        &mut missing,
+                    )
+                }
+            },
+            Element::UnitPrice(u) => match self.unit_price_text(u, path)? {
+                None => (0, 0),
+                Some(value) => {
+                    let chain = self.chain(&u.font, path)?;
+                    let mut missing = Vec::new();
+                    text::natural(book, &chain, &value, u.size, 1.15, 1, None, &mut missing)
+                }
+            },
+            Element::Price(t) => match self.price_parts(t, path)? {
+                None => (0, 0),
+                Some(parts) => {
+                    let chain = self.chain(&t.font, path)?;
+                    let m = self.measure_price(t, &parts, &chain, t.size);
+                    (m.width.ceil() as i32, m.digit_h + m.below)
+                }
+            },
+            Element::Barcode(b) => {
+                let binding = CodeBinding::of_barcode(b);
+                match self.code_value(&binding, path)? {
+                    Ok(v) => match codes::encode_linear(b.symbology, &v) {
+                        Ok(code) => {
+                            let total = code.quiet.0 + code.modules.len() as u32 + code.quiet.1;
+                            ((total * 2) as i32, 50)
+                        }
+                        Err(_) => (0, 0),
+                    },
+                    Err(_) => (0, 0),
+                }
+            }
+            Element::Qrcode(q) => {
+                let binding = CodeBinding::of_qr(q);
+                match self.code_value(&binding, path)? {
+                    Ok(v) => match codes::encode_qr(&v, q.ec_level) {
+                        Ok(code) => {
+                            let m = if q.allow_1px { 1 } else { 2 };
+                            let side = ((code.width + 2 * q.quiet_zone) * m) as i32;
+                            (side, side)
+                        }
+                        Err(_) => (0, 0),
+                    },
+                    Err(_) => (0, 0),
+                }
+            }
+            Element::Image(img) => match img.decoded.and_then(|i| self.template.images.get(i)) {
+                None => (0, 0),
+                Some(src) => {
+                    let (sw, sh) = src.dimensions();
+                    let (sw, sh) = (sw as i32, sh as i32);
+                    match width {
+                        Some(w) if sw > 0 => {
+                            (w, (i64::from(sh) * i64::from(w) / i64::from(sw)) as i32)
+                        }
+                        _ => (sw, sh),
+                    }
+                }
+            },
+            Element::Rect(r) => {
+                let (w, h) = self.children_natural(&r.children, path, width, &r.padding)?;
+                (w, h)
+            }
+            Element::Stack(c) => self.children_natural(&c.children, path, width, &c.padding)?,
+            Element::Row(c) | Element::Column(c) => {
+                let horizontal = matches!(el, Element::Row(_));
+                let mut main = 0i32;
+                let mut cross = 0i32;
+                let mut n = 0i32;
+                let inner_w =
+                    width.map(|w| w - i32::try_from(c.padding.left + c.padding.right).unwrap_or(0));
+                for (i, child) in c.children.iter().enumerate() {
+                    let p = format!("{path}.children[{i}]");
+                    if !self.shown(child.when(), &p)? || self.draws_nothing(child, &p)? {
+                        continue;
+                    }
+                    let (_, cw, chh) = child.geometry();
+                    let (ms, cs) = if horizontal { (cw, chh) } else { (chh, cw) };
+                    let hint = if horizontal {
+                        match cw {
+                            Some(Size::Px(v)) => Some(v as i32),
+                            _ => None,
+                        }
+                    } else {
+                        match cw {
+                            Some(Size::Px(v)) => Some(v as i32),
+                            _ => inner_w,
+                        }
+                    };
+                    let (nw, nh) = self.natural(child, &p, hint)?;
+                    let (nm, nc) = if horizontal { (nw, nh) } else { (nh, nw) };
+                    let m = match ms {
+                        Some(Size::Px(v)) => v as i32,
+                        _ => nm,
+                    };
+                    let cr = match cs {
+                        Some(Size::Px(v)) => v as i32,
+                        _ => nc,
+                    };
+                    main = main.saturating_add(m);
+                    cross = cross.max(cr);
+                    n += 1;
+                }
+                main = main.saturating_add(
+                    i32::try_from(c.gap)
+                        .unwrap_or(i32::MAX)
+                        .saturating_mul((n - 1).max(0)),
+                );
+                let (w, h) = if horizontal {
+                    (main, cross)
+                } else {
+                    (cross, main)
+                };
+                pad(w, h, &c.padding)
+            }
+            Element::Group(g) => {
+                let mut w = 0i32;
+                let mut h = 0i32;
+                for child in &g.elements {
+                    if let Some(b) = child.geometry().0 {
+                        w = w.max(b.x.saturating_add(i32::try_from(b.w).unwrap_or(i32::MAX)));
+                        h = h.max(b.y.saturating_add(i32::try_from(b.h).unwrap_or(i32::MAX)));
+                    }
+                }
+                pad(w, h, &g.padding)
+            }
+            Element::Ellipse(_) | Element::Line(_) => (0, 0),
+        })
+    }
+
+    /// The natural size of stacked children: the largest of them, with the padding.
+    fn children_natural(
+        &mut self,
+        children: &[Element],
+        path: &str,
+        width: Option<i32>,
+        padding: &Padding,
+    ) -> Result<(i32, i32), RenderError> {
+        let inner_w = width.map(|w| w - i32::try_from(padding.left + padding.right).unwrap_or(0));
+        let (mut w, mut h) = (0i32, 0i32);
+        for (i, child) in children.iter().enumerate() {
+            let p = format!("{path}.children[{i}]");
+            if !self.shown(child.when(), &p)? {
+                continue;
+            }
+            let (_, cw, ch) = child.geometry();
+            let (nw, nh) = self.natural(child, &p, inner_w)?;
+            w = w.max(match cw {
+                Some(Size::Px(v)) => v as i32,
+                _ => nw,
+            });
+            h = h.max(match ch {
+                Some(Size::Px(v)) => v as i32,
+                _ => nh,
+            });
+        }
+        Ok(pad(w, h, padding))
+    }
+
+    /// A text element's value after binding and formatting; `None` when it draws nothing.
+    fn text_value(&self, t: &TextElement, path: &str) -> Result<Option<String>, RenderError> {
         let value = match (&t.field, &t.text) {
             (Some(field), _) => {
                 match bind::format_field(
@@ -549,22 +975,35 @@ impl Builder<'_> {
             (None, None) => String::new(),
         };
         if value.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         self.check_length(path, &value)?;
-        let chain = self.chain(&t.font, path)?;
+        Ok(Some(value))
+    }
+
+    /// Fits `value` into `bounds` with `style` and adds the element.
+    fn draw_text(
+        &mut self,
+        style: &TextStyle<'_>,
+        id: Option<&String>,
+        value: &str,
+        bounds: Rect,
+        path: &str,
+        clip: Rect,
+    ) -> Result<(), RenderError> {
+        let chain = self.chain(style.font, path)?;
         let tb = TextBox {
             bounds,
             chain: &chain,
-            size: t.size,
-            min_size: t.min_size.unwrap_or(t.size),
-            max_lines: t.max_lines,
-            line_spacing: t.line_spacing,
-            align: t.align,
-            valign: t.valign,
+            size: style.size,
+            min_size: style.min_size,
+            max_lines: style.max_lines,
+            line_spacing: style.line_spacing,
+            align: style.align,
+            valign: style.valign,
         };
         let book = self.r.fonts();
-        let layout = text::layout(book, &tb, &value);
+        let layout = text::layout(book, &tb, value);
         self.report_missing(path, &layout.missing);
         if let Some(shown) = &layout.truncated {
             self.warnings.push(Warning::Truncated {
@@ -574,9 +1013,9 @@ impl Builder<'_> {
             });
         }
         let clip = clip.intersect(bounds);
-        let ink: Ink = t.color.into();
+        let ink: Ink = style.color.into();
         let mut prims = Vec::new();
-        if let Some(bg) = t.background {
+        if let Some(bg) = style.background {
             prims.push(Prim::Fill {
                 rect: bounds,
                 ink: bg.into(),
@@ -592,7 +1031,7 @@ impl Builder<'_> {
             })
             .collect();
         prims.extend(self.glyphs(placed, layout.size, ink, clip));
-        if t.strike {
+        if style.strike {
             for (line, x, baseline) in &layout.lines {
                 if line.glyphs.is_empty() {
                     continue;
@@ -614,8 +1053,116 @@ impl Builder<'_> {
                 .collect(),
             truncated: layout.truncated.is_some(),
         });
-        self.push(path, t.id.as_ref(), bounds, clip, content, prims);
+        self.push(path, id, bounds, clip, content, prims);
         Ok(())
+    }
+
+    /// A currency sign as the product gives it.
+    fn currency(&self, c: &Currency, path: &str) -> Result<String, RenderError> {
+        Ok(match c {
+            Currency::Literal(s) => s.clone(),
+            Currency::Field { field, fallback } => self
+                .product
+                .text(field)
+                .map_err(|e| self.fail(path, e.into()))?
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| fallback.clone()),
+        })
+    }
+
+    /// A price's texts: `None` when the element draws nothing (a missing amount with an
+    /// empty fallback, or a prefix or suffix naming a missing field); `Some(Err(text))` when
+    /// the fallback text is to be drawn instead.
+    fn price_parts(
+        &self,
+        t: &PriceElement,
+        path: &str,
+    ) -> Result<Option<Result<PriceTexts, String>>, RenderError> {
+        let amount = self
+            .product
+            .amount(&t.field)
+            .map_err(|e| self.fail(path, e.into()))?;
+        let Some(amount) = amount else {
+            return match &t.fallback {
+                None => Err(self.fail(path, BindFailure::Missing(t.field.clone()))),
+                Some(fb) if fb.is_empty() => Ok(None),
+                Some(fb) => Ok(Some(Err(fb.clone()))),
+            };
+        };
+        let affix = |lit: &Option<String>| -> Result<Option<String>, RenderError> {
+            match lit {
+                None => Ok(Some(String::new())),
+                Some(l) => match bind::interpolate(l, self.product) {
+                    Ok(v) => Ok(Some(v)),
+                    Err(BindFailure::Missing(_)) => Ok(None),
+                    Err(other) => Err(self.fail(path, other)),
+                },
+            }
+        };
+        let (Some(prefix), Some(suffix)) = (affix(&t.prefix)?, affix(&t.suffix)?) else {
+            return Ok(None);
+        };
+        let parts = bind::money_parts(amount, t.decimals, &t.thousands_separator);
+        let fraction = if parts.fraction.is_empty() {
+            String::new()
+        } else {
+            format!("{}{}", t.decimal_separator, parts.fraction)
+        };
+        Ok(Some(Ok(PriceTexts {
+            prefix,
+            currency: self.currency(&t.currency, path)?,
+            integer: parts.integer,
+            fraction,
+            suffix,
+        })))
+    }
+
+    /// The runs and extent of a price at `size`.
+    fn measure_price(
+        &self,
+        t: &PriceElement,
+        parts: &Result<PriceTexts, String>,
+        chain: &Chain,
+        size: u32,
+    ) -> PriceMeasure {
+        let book = self.r.fonts();
+        let mut missing = Vec::new();
+        let Ok(p) = parts else {
+            return PriceMeasure::default();
+        };
+        let ratio = |s: Option<u32>, default: f32| s.map_or(default, |s| s as f32 / t.size as f32);
+        let small = ((size as f32 * ratio(t.small_size, 0.5)).round() as u32).max(1);
+        let csize = match t.currency_size {
+            Some(_) => ((size as f32 * ratio(t.currency_size, 0.5)).round() as u32).max(1),
+            None => small,
+        };
+        let pre = text::run(book, chain, &p.prefix, small, &mut missing);
+        let cur = text::run(book, chain, &p.currency, csize, &mut missing);
+        let int = text::run(book, chain, &p.integer, size, &mut missing);
+        let frac = text::run(book, chain, &p.fraction, small, &mut missing);
+        let suf = text::run(book, chain, &p.suffix, small, &mut missing);
+        let gap = if p.currency.is_empty() {
+            0.0
+        } else {
+            (csize as f32 * 0.1).round()
+        };
+        let width = pre.width + cur.width + gap + int.width + frac.width + suf.width;
+        let (digit_h, below) = text::digit_extent(book, chain, size);
+        PriceMeasure {
+            small,
+            csize,
+            pre,
+            cur,
+            int,
+            frac,
+            suf,
+            gap,
+            width,
+            digit_h,
+            below,
+            missing,
+        }
     }
 
     fn price(
@@ -625,134 +1172,136 @@ impl Builder<'_> {
         path: &str,
         clip: Rect,
     ) -> Result<(), RenderError> {
-        let amount = self
-            .product
-            .amount(&t.field)
-            .map_err(|e| self.fail(path, e.into()))?;
-        let Some(amount) = amount else {
-            return match &t.fallback {
-                None => Err(self.fail(path, BindFailure::Missing(t.field.clone()))),
-                Some(fb) if fb.is_empty() => Ok(()),
-                Some(fb) => {
-                    let as_text = TextElement {
-                        id: t.id.clone(),
-                        when: None,
-                        bounds: t.bounds,
-                        field: None,
-                        text: Some(fb.clone()),
-                        format: None,
-                        prefix: String::new(),
-                        suffix: String::new(),
-                        case: crate::template::Case::None,
-                        fallback: None,
-                        font: t.font.clone(),
-                        size: t.small_size.unwrap_or(t.size / 2).max(1),
-                        min_size: Some(
-                            t.min_size
-                                .unwrap_or(t.size)
-                                .min(t.small_size.unwrap_or(t.size / 2))
-                                .max(1),
-                        ),
-                        max_lines: 2,
-                        line_spacing: 1.15,
-                        align: t.align,
-                        valign: t.valign,
-                        color: t.color,
-                        background: t.background,
-                        strike: false,
-                    };
-                    self.text(&as_text, bounds, path, clip)
-                }
-            };
+        let Some(parts) = self.price_parts(t, path)? else {
+            return Ok(());
         };
-        let parts = bind::money_parts(amount, t.decimals, &t.thousands_separator);
+        let texts = match parts {
+            Ok(texts) => texts,
+            Err(fallback) => {
+                // The fallback is a literal text, placeholders filled.
+                let fallback = match bind::interpolate(&fallback, self.product) {
+                    Ok(v) => v,
+                    Err(f) => return Err(self.fail(path, f)),
+                };
+                if fallback.is_empty() {
+                    return Ok(());
+                }
+                self.check_length(path, &fallback)?;
+                let style = TextStyle {
+                    font: &t.font,
+                    size: t.small_size.unwrap_or(t.size / 2).max(1),
+                    min_size: t
+                        .min_size
+                        .unwrap_or(t.size)
+                        .min(t.small_size.unwrap_or(t.size / 2))
+                        .max(1),
+                    max_lines: 2,
+                    line_spacing: 1.15,
+                    align: t.align,
+                    valign: t.valign,
+                    color: t.color,
+                    background: t.background,
+                    strike: false,
+                };
+                return self.draw_text(&style, t.id.as_ref(), &fallback, bounds, path, clip);
+            }
+        };
         let chain = self.chain(&t.font, path)?;
         let book = self.r.fonts();
-        let small_of = |size: u32| -> u32 {
-            let ratio = t.small_size.map_or(0.5, |s| s as f32 / t.size as f32);
-            ((size as f32 * ratio).round() as u32).max(1)
-        };
-        let small_text = if parts.fraction.is_empty() {
-            String::new()
-        } else {
-            format!("{}{}", t.decimal_separator, parts.fraction)
-        };
+        let parts = Ok(texts);
         let min = t.min_size.unwrap_or(t.size);
         let mut missing = Vec::new();
         let mut chosen = None;
         for size in (min..=t.size).rev() {
-            let small = small_of(size);
-            let cur = text::run(book, &chain, &t.currency, small, &mut missing);
-            let int = text::run(book, &chain, &parts.integer, size, &mut missing);
-            let frac = text::run(book, &chain, &small_text, small, &mut missing);
-            let gap = if t.currency.is_empty() {
-                0.0
-            } else {
-                (small as f32 * 0.1).round()
-            };
-            let width = cur.width + gap + int.width + frac.width;
-            let (digit_h, below) = text::digit_extent(book, &chain, size);
-            if width.round() as i32 <= bounds.width() && digit_h + below <= bounds.height() {
-                chosen = Some((size, small, cur, int, frac, gap, width, digit_h, below));
+            let mut m = self.measure_price(t, &parts, &chain, size);
+            missing.append(&mut m.missing);
+            if m.width.round() as i32 <= bounds.width() && m.digit_h + m.below <= bounds.height() {
+                chosen = Some((size, m));
                 break;
             }
         }
+        let mut seen = Vec::new();
+        missing.retain(|c| {
+            let new = !seen.contains(c);
+            seen.push(*c);
+            new
+        });
         self.report_missing(path, &missing);
-        let Some((size, small, cur, int, frac, gap, width, digit_h, below)) = chosen else {
+        let Ok(texts) = parts else {
+            return Ok(());
+        };
+        let Some((size, m)) = chosen else {
             return Err(RenderError::PriceOverflow {
                 template: self.template.name.clone(),
                 element: path.to_owned(),
-                price: format!("{}{}{}", t.currency, parts.integer, small_text),
+                price: format!(
+                    "{}{}{}{}{}",
+                    texts.prefix, texts.currency, texts.integer, texts.fraction, texts.suffix
+                ),
                 width: bounds.width() as u32,
                 min_size: min,
             });
         };
         let clip = clip.intersect(bounds);
-        let w = width.round() as i32;
+        let w = m.width.round() as i32;
         let x0 = match t.align {
             HAlign::Left => bounds.x0,
             HAlign::Center => bounds.x0 + (bounds.width() - w).div_euclid(2),
             HAlign::Right => bounds.x1 - w,
         };
         let baseline = match t.valign {
-            VAlign::Top => bounds.y0 + digit_h,
-            VAlign::Middle => bounds.y0 + (bounds.height() + digit_h - below).div_euclid(2),
-            VAlign::Bottom => bounds.y1 - below,
+            VAlign::Top => bounds.y0 + m.digit_h,
+            VAlign::Middle => bounds.y0 + (bounds.height() + m.digit_h - m.below).div_euclid(2),
+            VAlign::Bottom => bounds.y1 - m.below,
         };
+        let raised = |s: u32| baseline - m.digit_h + text::digit_extent(book, &chain, s).0;
         let small_baseline = match t.small_position {
-            SmallPosition::Top => baseline - digit_h + text::digit_extent(book, &chain, small).0,
+            SmallPosition::Top => raised(m.small),
             SmallPosition::Baseline => baseline,
         };
+        let currency_baseline = match t.currency_align {
+            None if m.csize == m.small => small_baseline,
+            None => match t.small_position {
+                SmallPosition::Top => raised(m.csize),
+                SmallPosition::Baseline => baseline,
+            },
+            Some(CurrencyAlign::Top) => raised(m.csize),
+            Some(CurrencyAlign::Baseline) => baseline,
+        };
+        let after = t
+            .currency_position
+            .map_or(t.currency_after, |p| p == CurrencyPosition::After);
         let ink: Ink = t.color.into();
         // The parts in drawing order, with the pen advancing over each.
         let mut order: Vec<(PriceRole, &text::Line, &str, u32, i32)> = Vec::new();
-        let int_text = parts.integer.as_str();
-        if !t.currency_after {
+        order.push((PriceRole::Prefix, &m.pre, &texts.prefix, m.small, baseline));
+        if !after {
             order.push((
                 PriceRole::Currency,
-                &cur,
-                &t.currency,
-                small,
-                small_baseline,
+                &m.cur,
+                &texts.currency,
+                m.csize,
+                currency_baseline,
             ));
         }
-        order.push((PriceRole::Integer, &int, int_text, size, baseline));
+        order.push((PriceRole::Integer, &m.int, &texts.integer, size, baseline));
         order.push((
             PriceRole::Fraction,
-            &frac,
-            &small_text,
-            small,
+            &m.frac,
+            &texts.fraction,
+            m.small,
             small_baseline,
         ));
-        if t.currency_after {
+        if after {
             order.push((
                 PriceRole::Currency,
-                &cur,
-                &t.currency,
-                small,
-                small_baseline,
+                &m.cur,
+                &texts.currency,
+                m.csize,
+                currency_baseline,
             ));
         }
+        order.push((PriceRole::Suffix, &m.suf, &texts.suffix, m.small, baseline));
         let mut pen = x0 as f32;
         let mut prims = Vec::new();
         if let Some(bg) = t.background {
@@ -763,8 +1312,8 @@ impl Builder<'_> {
         }
         let mut shown_parts = Vec::new();
         for (role, line, part_text, part_size, base) in order {
-            if role == PriceRole::Currency && t.currency_after {
-                pen += gap;
+            if role == PriceRole::Currency && after {
+                pen += m.gap;
             }
             let start = pen;
             let placed: Vec<Placement> = line
@@ -774,8 +1323,8 @@ impl Builder<'_> {
                 .collect();
             prims.extend(self.glyphs(placed, part_size, ink, clip));
             pen += line.width;
-            if role == PriceRole::Currency && !t.currency_after {
-                pen += gap;
+            if role == PriceRole::Currency && !after {
+                pen += m.gap;
             }
             if !part_text.is_empty() {
                 shown_parts.push(PricePart {
@@ -789,7 +1338,7 @@ impl Builder<'_> {
         }
         if t.strike {
             let th = text::strike_thickness(size);
-            let y = baseline - digit_h / 2 - th / 2;
+            let y = baseline - m.digit_h / 2 - th / 2;
             prims.push(Prim::Fill {
                 rect: Rect::new(x0 - 1, y, (w + 2) as u32, th as u32),
                 ink,
@@ -801,6 +1350,90 @@ impl Builder<'_> {
         });
         self.push(path, t.id.as_ref(), bounds, clip, content, prims);
         Ok(())
+    }
+
+    /// A unit price's text; `None` when it is hidden (`on_missing: hide`).
+    fn unit_price_text(
+        &self,
+        u: &UnitPriceElement,
+        path: &str,
+    ) -> Result<Option<String>, RenderError> {
+        let problem = |reason: String| -> Result<Option<String>, RenderError> {
+            match u.on_missing {
+                OnMissing::Hide => Ok(None),
+                OnMissing::Fail => Err(RenderError::UnitPrice {
+                    template: self.template.name.clone(),
+                    element: path.to_owned(),
+                    reason,
+                }),
+            }
+        };
+        let price = match self.product.amount(&u.field) {
+            Ok(Some(a)) => a,
+            Ok(None) => return problem(format!("the product has no {:?}", u.field)),
+            Err(e) => return problem(e.to_string()),
+        };
+        let quantity = match self.product.amount(&u.quantity_field) {
+            Ok(Some(a)) => a,
+            Ok(None) => return problem(format!("the product has no {:?}", u.quantity_field)),
+            Err(e) => return problem(e.to_string()),
+        };
+        let unit = match self.product.text(&u.unit_field) {
+            Ok(Some(v)) if !v.trim().is_empty() => v,
+            Ok(_) => return problem(format!("the product has no {:?}", u.unit_field)),
+            Err(e) => return problem(e.to_string()),
+        };
+        let (value, label) =
+            match unit_price::compute(price, quantity, &unit, u.per.as_deref(), u.decimals) {
+                Ok(v) => v,
+                Err(reason) => {
+                    return problem(format!(
+                        "{} {} {unit}: {reason}",
+                        u.quantity_field, quantity
+                    ));
+                }
+            };
+        let amount = esl_model::Amount::new(value, u.decimals);
+        let parts = bind::money_parts(amount, u.decimals, "");
+        let number = if parts.fraction.is_empty() {
+            parts.integer
+        } else {
+            format!("{}{}{}", parts.integer, u.decimal_separator, parts.fraction)
+        };
+        let currency = self.currency(&u.currency, path)?;
+        let price_text = match u.currency_position {
+            Some(CurrencyPosition::After) if !currency.is_empty() => format!("{number} {currency}"),
+            _ => format!("{currency}{number}"),
+        };
+        let per = u.per_label.as_deref().unwrap_or(label);
+        let shown = u.text.replace("{price}", &price_text).replace("{per}", per);
+        self.check_length(path, &shown)?;
+        Ok(Some(shown))
+    }
+
+    fn unit_price(
+        &mut self,
+        u: &UnitPriceElement,
+        bounds: Rect,
+        path: &str,
+        clip: Rect,
+    ) -> Result<(), RenderError> {
+        let Some(value) = self.unit_price_text(u, path)? else {
+            return Ok(());
+        };
+        let style = TextStyle {
+            font: &u.font,
+            size: u.size,
+            min_size: u.min_size.unwrap_or(u.size),
+            max_lines: 1,
+            line_spacing: 1.15,
+            align: u.align,
+            valign: u.valign,
+            color: u.color,
+            background: u.background,
+            strike: false,
+        };
+        self.draw_text(&style, u.id.as_ref(), &value, bounds, path, clip)
     }
 
     /// The value of a code element: its field, or its literal with placeholders filled.
@@ -929,13 +1562,7 @@ impl Builder<'_> {
         path: &str,
         clip: Rect,
     ) -> Result<(), RenderError> {
-        let binding = CodeBinding {
-            field: b.field.as_ref(),
-            literal: b.value.as_ref(),
-            fallback: b.fallback.as_ref(),
-            on_error: b.on_error,
-            error_text: b.error_text.as_ref(),
-        };
+        let binding = CodeBinding::of_barcode(b);
         self.code(&binding, b.id.as_ref(), bounds, path, clip, |me, value| {
             me.encode_barcode(b, value, bounds, path, clip)
         })
@@ -1058,13 +1685,7 @@ impl Builder<'_> {
         path: &str,
         clip: Rect,
     ) -> Result<(), RenderError> {
-        let binding = CodeBinding {
-            field: q.field.as_ref(),
-            literal: q.value.as_ref(),
-            fallback: q.fallback.as_ref(),
-            on_error: q.on_error,
-            error_text: q.error_text.as_ref(),
-        };
+        let binding = CodeBinding::of_qr(q);
         self.code(&binding, q.id.as_ref(), bounds, path, clip, |me, value| {
             me.encode_qrcode(q, value, bounds, path, clip)
         })

@@ -152,12 +152,16 @@ pub struct PriceContent {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PriceRole {
+    /// Text before the amount (`prefix`, e.g. "2 for ").
+    Prefix,
     /// The currency sign.
     Currency,
     /// The integer part, with any thousands separators.
     Integer,
     /// The decimal separator and the decimals.
     Fraction,
+    /// Text after the amount (`suffix`, e.g. "/kg").
+    Suffix,
 }
 
 /// One part of a price.

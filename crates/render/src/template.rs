@@ -20,15 +20,16 @@ use serde::Deserialize;
 use crate::error::TemplateError;
 use crate::quantise;
 
-/// The only format version this engine reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest format version this engine reads; version 1 files load too, with the same
+/// pixels.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A label template: what to draw for a product, for one or more ESL models.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "esl label template, format version 1")]
+#[schemars(title = "esl label template, format version 2")]
 pub struct TemplateSpec {
-    /// Format version; must be 1.
+    /// Format version: 2 (or 1; a version-1 file may not use the keys version 2 adds).
     pub version: u32,
     /// A short name for the template, used in messages.
     #[serde(default)]
@@ -201,6 +202,76 @@ pub enum Element {
     Barcode(BarcodeElement),
     /// A QR code.
     Qrcode(QrElement),
+    /// Version 2: children laid out left to right.
+    Row(ContainerElement),
+    /// Version 2: children laid out top to bottom.
+    Column(ContainerElement),
+    /// Version 2: children on top of each other, each placed in the box.
+    Stack(ContainerElement),
+    /// Version 2: a price per reference quantity (per kg, per litre, per piece).
+    #[serde(rename = "unit_price")]
+    UnitPrice(UnitPriceElement),
+}
+
+impl Element {
+    /// The element's `box`, and its `width` and `height` inside a container (a line has
+    /// none of them).
+    #[must_use]
+    pub fn geometry(&self) -> (Option<BoxSpec>, Option<Size>, Option<Size>) {
+        match self {
+            Element::Text(e) => (e.bounds, e.width, e.height),
+            Element::Price(e) => (e.bounds, e.width, e.height),
+            Element::Rect(e) => (e.bounds, e.width, e.height),
+            Element::Line(_) => (None, None, None),
+            Element::Ellipse(e) => (e.bounds, e.width, e.height),
+            Element::Image(e) => (e.bounds, e.width, e.height),
+            Element::Group(e) => (e.bounds, e.width, e.height),
+            Element::Barcode(e) => (e.bounds, e.width, e.height),
+            Element::Qrcode(e) => (e.bounds, e.width, e.height),
+            Element::Row(e) | Element::Column(e) | Element::Stack(e) => {
+                (e.bounds, e.width, e.height)
+            }
+            Element::UnitPrice(e) => (e.bounds, e.width, e.height),
+        }
+    }
+
+    /// The element's `when`.
+    #[must_use]
+    pub fn when(&self) -> Option<&Condition> {
+        match self {
+            Element::Text(e) => e.when.as_ref(),
+            Element::Price(e) => e.when.as_ref(),
+            Element::Rect(e) => e.when.as_ref(),
+            Element::Line(e) => e.when.as_ref(),
+            Element::Ellipse(e) => e.when.as_ref(),
+            Element::Image(e) => e.when.as_ref(),
+            Element::Group(e) => e.when.as_ref(),
+            Element::Barcode(e) => e.when.as_ref(),
+            Element::Qrcode(e) => e.when.as_ref(),
+            Element::Row(e) | Element::Column(e) | Element::Stack(e) => e.when.as_ref(),
+            Element::UnitPrice(e) => e.when.as_ref(),
+        }
+    }
+
+    /// The element's `type` as written in JSON.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Element::Text(_) => "text",
+            Element::Price(_) => "price",
+            Element::Rect(_) => "rect",
+            Element::Line(_) => "line",
+            Element::Ellipse(_) => "ellipse",
+            Element::Image(_) => "image",
+            Element::Group(_) => "group",
+            Element::Barcode(_) => "barcode",
+            Element::Qrcode(_) => "qrcode",
+            Element::Row(_) => "row",
+            Element::Column(_) => "column",
+            Element::Stack(_) => "stack",
+            Element::UnitPrice(_) => "unit_price",
+        }
+    }
 }
 
 /// Horizontal alignment.
@@ -380,8 +451,16 @@ pub struct TextElement {
     #[serde(default)]
     pub when: Option<Condition>,
     /// The box the text must stay in.
-    #[serde(rename = "box")]
-    pub bounds: BoxSpec,
+    #[serde(rename = "box", default)]
+    pub bounds: Option<BoxSpec>,
+    /// Version 2, inside a `row`, `column` or `stack` (instead of `box`): the width, a
+    /// number of pixels, `"fit"` (the content's natural width) or `"fill"` (a share of the
+    /// room left; `{"fill": 2}` for two shares).
+    #[serde(default)]
+    pub width: Option<Size>,
+    /// Version 2, inside a container: the height, as `width`.
+    #[serde(default)]
+    pub height: Option<Size>,
     /// The product field shown; exactly one of `field` and `text`.
     #[serde(default)]
     pub field: Option<String>,
@@ -462,8 +541,16 @@ pub struct PriceElement {
     #[serde(default)]
     pub when: Option<Condition>,
     /// The box the price must stay in.
-    #[serde(rename = "box")]
-    pub bounds: BoxSpec,
+    #[serde(rename = "box", default)]
+    pub bounds: Option<BoxSpec>,
+    /// Version 2, inside a `row`, `column` or `stack` (instead of `box`): the width, a
+    /// number of pixels, `"fit"` (the content's natural width) or `"fill"` (a share of the
+    /// room left; `{"fill": 2}` for two shares).
+    #[serde(default)]
+    pub width: Option<Size>,
+    /// Version 2, inside a container: the height, as `width`.
+    #[serde(default)]
+    pub height: Option<Size>,
     /// The product field holding the amount (a JSON number or a numeric string).
     pub field: String,
     /// Shown (as plain text) when the field is absent; an empty fallback hides the
@@ -473,9 +560,9 @@ pub struct PriceElement {
     /// Digits after the decimal separator (default 2; 0 shows no decimals).
     #[serde(default = "two")]
     pub decimals: u32,
-    /// Currency sign, drawn small like the decimals.
+    /// Currency sign, drawn small like the decimals: a literal, or (version 2) from a field.
     #[serde(default)]
-    pub currency: String,
+    pub currency: Currency,
     /// Put the currency sign after the amount.
     #[serde(default)]
     pub currency_after: bool,
@@ -515,6 +602,375 @@ pub struct PriceElement {
     /// Draws a line through the price (for the old price next to a promotion).
     #[serde(default)]
     pub strike: bool,
+    /// Version 2: where the currency sign goes, `before` or `after` the amount (instead of
+    /// `currency_after`).
+    #[serde(default)]
+    pub currency_position: Option<CurrencyPosition>,
+    /// Version 2: the currency sign on the `baseline` or raised to the `top` of the digits,
+    /// set apart from the decimals (`small_position`); by default it sits with the decimals.
+    #[serde(default)]
+    pub currency_align: Option<CurrencyAlign>,
+    /// Version 2: the size of the currency sign (default: the decimals' size).
+    #[serde(default)]
+    pub currency_size: Option<u32>,
+    /// Version 2: text before the amount, at the decimals' size on the baseline, with
+    /// `{field}` placeholders: `"{multi_qty} for "` draws a multi-buy "2 for ¥5.00". A
+    /// missing field hides the element.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Version 2: text after the amount, as `prefix`: `"/kg"` for loose goods priced by
+    /// weight.
+    #[serde(default)]
+    pub suffix: Option<String>,
+}
+
+/// Where a price's currency sign goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CurrencyPosition {
+    /// Before the amount: `¥3.20`.
+    Before,
+    /// After the amount: `3,20 €`.
+    After,
+}
+
+/// How a price's currency sign sits against the digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CurrencyAlign {
+    /// On the baseline of the digits.
+    Baseline,
+    /// Raised to the top of the digits.
+    Top,
+}
+
+/// A currency sign: a literal (`"€"`), or taken from a product field
+/// (`{"field": "currency", "fallback": "¥"}`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Currency {
+    /// The sign itself.
+    Literal(String),
+    /// Version 2: from a field.
+    Field {
+        /// The field (the SUNMI field set has no currency; esl's optional `currency`).
+        field: String,
+        /// Shown when the field is missing (default: no sign).
+        #[serde(default)]
+        fallback: String,
+    },
+}
+
+impl Default for Currency {
+    fn default() -> Self {
+        Currency::Literal(String::new())
+    }
+}
+
+/// A size along one axis, inside a container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Size {
+    /// This many pixels.
+    Px(u32),
+    /// The content's natural size.
+    Fit,
+    /// A share (the weight) of the room the other children leave.
+    Fill(u32),
+}
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Px(u32),
+            Word(String),
+            Fill { fill: u32 },
+        }
+        let bad = || {
+            serde::de::Error::custom(
+                "a size is a number of pixels, \"fit\", \"fill\" or {\"fill\": weight}",
+            )
+        };
+        match Raw::deserialize(d).map_err(|_| bad())? {
+            Raw::Px(v) => Ok(Size::Px(v)),
+            Raw::Word(w) if w == "fit" => Ok(Size::Fit),
+            Raw::Word(w) if w == "fill" => Ok(Size::Fill(1)),
+            Raw::Fill { fill } if fill >= 1 => Ok(Size::Fill(fill)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl JsonSchema for Size {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Size".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A size inside a container: pixels, \"fit\" (the content's natural size), \"fill\" or {\"fill\": weight} (a share of the room left).",
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "enum": ["fit", "fill"]},
+                {"type": "object", "properties": {"fill": {"type": "integer", "minimum": 1}}, "required": ["fill"], "additionalProperties": false}
+            ]
+        })
+    }
+}
+
+/// Room inside a box's edges: one number for all sides, `[vertical, horizontal]`, or
+/// `[top, right, bottom, left]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Padding {
+    /// Top.
+    pub top: u32,
+    /// Right.
+    pub right: u32,
+    /// Bottom.
+    pub bottom: u32,
+    /// Left.
+    pub left: u32,
+}
+
+impl<'de> Deserialize<'de> for Padding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            All(u32),
+            Sides(Vec<u32>),
+        }
+        let bad = || {
+            serde::de::Error::custom(
+                "padding is a number, [vertical, horizontal] or [top, right, bottom, left]",
+            )
+        };
+        Ok(match Raw::deserialize(d).map_err(|_| bad())? {
+            Raw::All(v) => Padding {
+                top: v,
+                right: v,
+                bottom: v,
+                left: v,
+            },
+            Raw::Sides(v) => match v.as_slice() {
+                [a, b] => Padding {
+                    top: *a,
+                    right: *b,
+                    bottom: *a,
+                    left: *b,
+                },
+                [t, r, b, l] => Padding {
+                    top: *t,
+                    right: *r,
+                    bottom: *b,
+                    left: *l,
+                },
+                _ => return Err(bad()),
+            },
+        })
+    }
+}
+
+impl JsonSchema for Padding {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Padding".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Room inside the edges: a number, [vertical, horizontal] or [top, right, bottom, left].",
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 4}
+            ]
+        })
+    }
+}
+
+/// How a container places children across its axis (a row: vertically), when they are
+/// smaller than it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Align {
+    /// At the start (top of a row, left of a column).
+    #[default]
+    Start,
+    /// Centred.
+    Center,
+    /// At the end.
+    End,
+}
+
+/// How a container distributes room left along its axis, when no child fills it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Justify {
+    /// Children packed at the start.
+    #[default]
+    Start,
+    /// Packed in the middle.
+    Center,
+    /// Packed at the end.
+    End,
+    /// The first at the start, the last at the end, the room shared between them.
+    SpaceBetween,
+}
+
+/// Version 2: a `row`, `column` or `stack` of children.
+///
+/// A row places its children left to right and a column top to bottom, `gap` pixels apart,
+/// inside the `padding`. Along the axis each child is as large as its `width` (a row) or
+/// `height` (a column) says: pixels, `"fit"` (its natural size; the default) or `"fill"`
+/// (a share of the room left). Across, a child fills the container unless it says otherwise,
+/// and `align` places the smaller ones. A child hidden by `when` (or a text whose value is
+/// empty) takes no room. A stack places every child in its inner box, by `justify`
+/// (horizontally) and `align` (vertically), sizes defaulting to `"fill"`. Children that do
+/// not fit are cut at the container's edge, as everything is clipped to its box.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerElement {
+    /// A name for messages.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Draw only when this holds.
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// The box, when the container is not inside another.
+    #[serde(rename = "box", default)]
+    pub bounds: Option<BoxSpec>,
+    /// Inside another container: the width.
+    #[serde(default)]
+    pub width: Option<Size>,
+    /// Inside another container: the height.
+    #[serde(default)]
+    pub height: Option<Size>,
+    /// Pixels between neighbouring children.
+    #[serde(default)]
+    pub gap: u32,
+    /// Room inside the edges.
+    #[serde(default)]
+    pub padding: Padding,
+    /// Placement across the axis of children smaller than the container.
+    #[serde(default)]
+    pub align: Align,
+    /// Distribution of the room left along the axis.
+    #[serde(default)]
+    pub justify: Justify,
+    /// Fills the box first.
+    #[serde(default)]
+    pub background: Option<Color>,
+    /// The children, laid out and drawn in order.
+    pub children: Vec<Element>,
+}
+
+/// Version 2: a unit price, such as "€7.55/l": the price ÷ the quantity it is for, per a
+/// reference quantity.
+///
+/// The quantity comes from `quantity_field` (a number, e.g. `330`) in `unit_field` (`g`,
+/// `kg`, `mg`, `ml`, `cl`, `dl`, `l`, `pc`; also `克`, `千克`, `公斤`, `毫升`, `升`, `个`,
+/// `件`, and `gram(s)`, `piece(s)`, `pcs`, case-insensitive). The reference `per` is
+/// `1kg`, `100g`, `1l`, `100ml` or `1pc`; by default `1kg` for weights, `1l` for volumes,
+/// `1pc` for pieces. The arithmetic is exact: `price × reference ÷ quantity`, rounded once
+/// to `decimals`, half away from zero. A missing or zero quantity, or an unknown unit, is an
+/// error naming the field, unless `on_missing` is `hide`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitPriceElement {
+    /// A name for messages.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Draw only when this holds.
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// The box.
+    #[serde(rename = "box", default)]
+    pub bounds: Option<BoxSpec>,
+    /// Inside a container: the width.
+    #[serde(default)]
+    pub width: Option<Size>,
+    /// Inside a container: the height.
+    #[serde(default)]
+    pub height: Option<Size>,
+    /// The price field (default `price`).
+    #[serde(default = "price_field")]
+    pub field: String,
+    /// The quantity field (default `net_content`).
+    #[serde(default = "net_content")]
+    pub quantity_field: String,
+    /// The unit field (default `net_unit`).
+    #[serde(default = "net_unit")]
+    pub unit_field: String,
+    /// The reference quantity: `1kg`, `100g`, `1l`, `100ml`, `1pc`.
+    #[serde(default)]
+    pub per: Option<String>,
+    /// Digits after the decimal separator (default 2).
+    #[serde(default = "two")]
+    pub decimals: u32,
+    /// The currency sign.
+    #[serde(default)]
+    pub currency: Currency,
+    /// Where the sign goes (default `before`).
+    #[serde(default)]
+    pub currency_position: Option<CurrencyPosition>,
+    /// Decimal separator (default `.`).
+    #[serde(default = "dot")]
+    pub decimal_separator: String,
+    /// The text shown, with `{price}` (the unit price with its currency) and `{per}` (the
+    /// reference: `kg`, `100 g`, `l`, `100 ml`, `pc`, or `per_label`). Default
+    /// `"{price}/{per}"`.
+    #[serde(default = "unit_price_text")]
+    pub text: String,
+    /// What `{per}` shows instead of the reference's own name (e.g. `"公斤"`).
+    #[serde(default)]
+    pub per_label: Option<String>,
+    /// With a missing, zero or unreadable quantity: `fail` (default) or `hide`.
+    #[serde(default)]
+    pub on_missing: OnMissing,
+    /// Font name(s).
+    #[serde(default = "sans")]
+    pub font: FontList,
+    /// Font size in pixels.
+    pub size: u32,
+    /// Smallest size to shrink to (default `size`).
+    #[serde(default)]
+    pub min_size: Option<u32>,
+    /// Horizontal alignment.
+    #[serde(default)]
+    pub align: HAlign,
+    /// Vertical alignment.
+    #[serde(default)]
+    pub valign: VAlign,
+    /// Colour.
+    #[serde(default = "black")]
+    pub color: Color,
+    /// Fills the box first.
+    #[serde(default)]
+    pub background: Option<Color>,
+}
+
+fn price_field() -> String {
+    "price".to_owned()
+}
+fn net_content() -> String {
+    "net_content".to_owned()
+}
+fn net_unit() -> String {
+    "net_unit".to_owned()
+}
+fn unit_price_text() -> String {
+    "{price}/{per}".to_owned()
+}
+
+/// What a unit price does when its quantity is missing, zero or unreadable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OnMissing {
+    /// The render fails with the field and the reason.
+    #[default]
+    Fail,
+    /// The element is left out.
+    Hide,
 }
 
 fn sans_bold() -> FontList {
@@ -543,8 +999,16 @@ pub struct RectElement {
     #[serde(default)]
     pub when: Option<Condition>,
     /// The rectangle.
-    #[serde(rename = "box")]
-    pub bounds: BoxSpec,
+    #[serde(rename = "box", default)]
+    pub bounds: Option<BoxSpec>,
+    /// Version 2, inside a `row`, `column` or `stack` (instead of `box`): the width, a
+    /// number of pixels, `"fit"` (the content's natural width) or `"fill"` (a share of the
+    /// room left; `{"fill": 2}` for two shares).
+    #[serde(default)]
+    pub width: Option<Size>,
+    /// Version 2, inside a container: the height, as `width`.
+    #[serde(default)]
+    pub height: Option<Size>,
     /// Fill colour; none when absent.
     #[serde(default)]
     pub fill: Option<Color>,
@@ -557,6 +1021,27 @@ pub struct RectElement {
     /// Corner radius in pixels (default 0).
     #[serde(default)]
     pub radius: u32,
+    /// Version 2: elements inside the rectangle, stacked (as a `stack`) inside its padding;
+    /// with `"width": "fit"` / `"height": "fit"` the rectangle hugs them. This is the badge:
+    /// the same padding around "促销" and "SALE".
+    #[serde(default)]
+    pub children: Vec<Element>,
+    /// Version 2: room between the rectangle's edge and its children.
+    #[serde(default)]
+    pub padding: Padding,
+    /// Version 2: how the children are placed across (vertically), when smaller than the box.
+    #[serde(default = "center_align")]
+    pub align: Align,
+    /// Version 2: how the children are placed along (horizontally), when smaller than the box.
+    #[serde(default = "center_justify")]
+    pub justify: Justify,
+}
+
+fn center_align() -> Align {
+    Align::Center
+}
+fn center_justify() -> Justify {
+    Justify::Center
 }
 
 /// A straight line of a given width.
@@ -592,8 +1077,16 @@ pub struct EllipseElement {
     #[serde(default)]
     pub when: Option<Condition>,
     /// The bounding box.
-    #[serde(rename = "box")]
-    pub bounds: BoxSpec,
+    #[serde(rename = "box", default)]
+    pub bounds: Option<BoxSpec>,
+    /// Version 2, inside a `row`, `column` or `stack` (instead of `box`): the width, a
+    /// number of pixels, `"fit"` (the content's natural width) or `"fill"` (a share of the
+    /// room left; `{"fill": 2}` for two shares).
+    #[serde(default)]
+    pub width: Option<Size>,
+    /// Version 2, inside a container: the height, as `width`.
+    #[serde(default)]
+    pub height: Option<Size>,
     /// Fill colour; none when absent.
     #[serde(default)]
     pub fill: Option<Color>,
@@ -629,8 +1122,16 @@ pub struct ImageElement {
     #[serde(default)]
     pub when: Option<Condition>,
     /// The box the picture is fitted into.
-    #[serde(rename = "box")]
-    pub bounds: BoxSpec,
+    #[serde(rename = "box", default)]
+    pub bounds: Option<BoxSpec>,
+    /// Version 2, inside a `row`, `column` or `stack` (instead of `box`): the width, a
+    /// number of pixels, `"fit"` (the content's natural width) or `"fill"` (a share of the
+    /// room left; `{"fill": 2}` for two shares).
+    #[serde(default)]
+    pub width: Option<Size>,
+    /// Version 2, inside a container: the height, as `width`.
+    #[serde(default)]
+    pub height: Option<Size>,
     /// A file path, relative to the template file; exactly one of `src` and `data`.
     #[serde(default)]
     pub src: Option<PathBuf>,
@@ -836,11 +1337,23 @@ pub struct GroupElement {
     #[serde(default)]
     pub when: Option<Condition>,
     /// The group's box: its children's origin and clip.
-    #[serde(rename = "box")]
-    pub bounds: BoxSpec,
+    #[serde(rename = "box", default)]
+    pub bounds: Option<BoxSpec>,
+    /// Version 2, inside a `row`, `column` or `stack` (instead of `box`): the width, a
+    /// number of pixels, `"fit"` (the content's natural width) or `"fill"` (a share of the
+    /// room left; `{"fill": 2}` for two shares).
+    #[serde(default)]
+    pub width: Option<Size>,
+    /// Version 2, inside a container: the height, as `width`.
+    #[serde(default)]
+    pub height: Option<Size>,
     /// Fills the box before the children are drawn.
     #[serde(default)]
     pub background: Option<Color>,
+    /// Version 2: room between the group's edge and its children's origin; a group that
+    /// fits (`"width": "fit"`) hugs its children's boxes with this room around them.
+    #[serde(default)]
+    pub padding: Padding,
     /// The children, drawn in order.
     pub elements: Vec<Element>,
 }
@@ -889,8 +1402,16 @@ pub struct BarcodeElement {
     #[serde(default)]
     pub when: Option<Condition>,
     /// The box: bars, quiet zones and digits all stay inside it.
-    #[serde(rename = "box")]
-    pub bounds: BoxSpec,
+    #[serde(rename = "box", default)]
+    pub bounds: Option<BoxSpec>,
+    /// Version 2, inside a `row`, `column` or `stack` (instead of `box`): the width, a
+    /// number of pixels, `"fit"` (the content's natural width) or `"fill"` (a share of the
+    /// room left; `{"fill": 2}` for two shares).
+    #[serde(default)]
+    pub width: Option<Size>,
+    /// Version 2, inside a container: the height, as `width`.
+    #[serde(default)]
+    pub height: Option<Size>,
     /// The symbology.
     pub symbology: Symbology,
     /// The product field holding the value; exactly one of `field` and `value`.
@@ -956,8 +1477,16 @@ pub struct QrElement {
     pub when: Option<Condition>,
     /// The box; the code (with its quiet zone) is the largest square of whole-pixel modules
     /// that fits, centred.
-    #[serde(rename = "box")]
-    pub bounds: BoxSpec,
+    #[serde(rename = "box", default)]
+    pub bounds: Option<BoxSpec>,
+    /// Version 2, inside a `row`, `column` or `stack` (instead of `box`): the width, a
+    /// number of pixels, `"fit"` (the content's natural width) or `"fill"` (a share of the
+    /// room left; `{"fill": 2}` for two shares).
+    #[serde(default)]
+    pub width: Option<Size>,
+    /// Version 2, inside a container: the height, as `width`.
+    #[serde(default)]
+    pub height: Option<Size>,
     /// The product field holding the data; exactly one of `field` and `value`.
     #[serde(default)]
     pub field: Option<String>,

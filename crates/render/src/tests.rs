@@ -235,7 +235,7 @@ fn unknown_keys_and_types_name_their_path() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("modles"), "{err}");
-    let err = Template::from_json(br#"{"version": 2, "models": ["SL121"]}"#, "t", None)
+    let err = Template::from_json(br#"{"version": 3, "models": ["SL121"]}"#, "t", None)
         .unwrap_err()
         .to_string();
     assert!(err.contains("version"), "{err}");

@@ -435,6 +435,35 @@ pub(crate) fn strike_thickness(size: u32) -> i32 {
     ((size as f32 / 14.0).round() as i32).max(1)
 }
 
+/// The natural size of `text` at `size`, in whole pixels: the width of its widest line and
+/// the height of the block, at most `max_lines` lines. With `wrap_width`, the text is broken
+/// to fit that width (as `layout` would, without shrinking); otherwise only at line feeds.
+pub(crate) fn natural(
+    book: &FontBook,
+    chain: &Chain,
+    text: &str,
+    size: u32,
+    line_spacing: f32,
+    max_lines: u32,
+    wrap_width: Option<f32>,
+    missing: &mut Missing,
+) -> (i32, i32) {
+    let size = size.max(1);
+    let shaped = shape(book, chain, text, size as f32, missing);
+    let lines = match wrap_width {
+        Some(w) => wrap(&shaped, w, true).unwrap_or_default(),
+        None => shaped.split(|s| s.ch == '\n').map(make_line).collect(),
+    };
+    let n = lines.len().clamp(1, max_lines.max(1) as usize);
+    let width = lines
+        .iter()
+        .take(n)
+        .map(|l| l.width)
+        .fold(0.0f32, f32::max)
+        .ceil() as i32;
+    (width, block_height(n, size, line_spacing))
+}
+
 /// A single run of text at one size, unwrapped: used by prices.
 pub(crate) fn run(
     book: &FontBook,
