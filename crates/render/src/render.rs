@@ -781,9 +781,7 @@ impl Builder<'_> {
                         book,
                         &chain,
                         &value,
-                        t.size,
-                        t.line_spacing,
-                        t.max_lines,
+                        (t.size, t.line_spacing, t.max_lines),
                         wrap,
                         &mut missing,
                     )
@@ -794,7 +792,7 @@ impl Builder<'_> {
                 Some(value) => {
                     let chain = self.chain(&u.font, path)?;
                     let mut missing = Vec::new();
-                    text::natural(book, &chain, &value, u.size, 1.15, 1, None, &mut missing)
+                    text::natural(book, &chain, &value, (u.size, 1.15, 1), None, &mut missing)
                 }
             },
             Element::Price(t) => match self.price_parts(t, path)? {

@@ -442,9 +442,7 @@ pub(crate) fn natural(
     book: &FontBook,
     chain: &Chain,
     text: &str,
-    size: u32,
-    line_spacing: f32,
-    max_lines: u32,
+    (size, line_spacing, max_lines): (u32, f32, u32),
     wrap_width: Option<f32>,
     missing: &mut Missing,
 ) -> (i32, i32) {
