@@ -5,7 +5,9 @@
 //!   `tests/golden/<template>__<product>__<model>.png`;
 //! * the feature cases of `tests/cases/` (pictures dithered and by threshold, shapes,
 //!   rotations and per-model variants) × `tests/cases/products/`, with
-//!   `tests/golden/cases/<template>__<product>__<model>.png`.
+//!   `tests/golden/cases/<template>__<product>__<model>.png`;
+//! * the gallery of production-style templates, `templates/gallery/` ×
+//!   `templates/gallery/products/`, with `tests/golden/gallery/…`.
 //!
 //! `ESL_BLESS=1 cargo test -p esl-tests --test golden` writes new references (refused when
 //! `CI` is set). A mismatch writes `target/golden/<case>.actual.png` and a three-panel
@@ -34,6 +36,12 @@ fn main() {
             "tests/cases",
             "tests/cases/products",
             "tests/golden/cases",
+        ),
+        (
+            "gallery/",
+            "templates/gallery",
+            "templates/gallery/products",
+            "tests/golden/gallery",
         ),
     ];
     let renderer = Renderer::bundled();

@@ -14,6 +14,7 @@ mod dither;
 mod net;
 mod reprice;
 mod samples;
+mod sheet;
 
 #[derive(Parser)]
 #[command(
@@ -106,6 +107,8 @@ enum Command {
         #[arg(long)]
         report: Option<PathBuf>,
     },
+    /// A contact sheet: every template × product × model of two folders in one PNG.
+    Sheet(sheet::SheetArgs),
     /// Print the JSON Schema of the template format.
     Schema,
     /// List the ESL models with their sizes, colours and platform codes.
@@ -148,6 +151,7 @@ fn run(command: Command) -> Result<()> {
             bless,
             report,
         } => golden_cmd(templates, fixtures, golden, bless, report),
+        Command::Sheet(args) => sheet::run(&args),
         Command::Schema => {
             print!("{}", esl_render::json_schema());
             Ok(())
