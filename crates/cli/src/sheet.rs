@@ -127,7 +127,11 @@ pub fn run(args: &SheetArgs) -> Result<()> {
         }
     }
     if rows.is_empty() {
-        bail!("no templates × products in {} and {}", args.templates.display(), args.products.display());
+        bail!(
+            "no templates × products in {} and {}",
+            args.templates.display(),
+            args.products.display()
+        );
     }
     let width = rows
         .iter()
@@ -164,7 +168,11 @@ pub fn run(args: &SheetArgs) -> Result<()> {
     Ok(())
 }
 
-fn render(renderer: &Renderer, case: &esl_render::golden::Case, scale: u32) -> Result<image::RgbImage> {
+fn render(
+    renderer: &Renderer,
+    case: &esl_render::golden::Case,
+    scale: u32,
+) -> Result<image::RgbImage> {
     let label = renderer
         .render(&case.template, &case.product, case.model)
         .with_context(|| format!("rendering {}", case.name))?;

@@ -34,6 +34,57 @@ fn render_writes_an_exact_png() {
 }
 
 #[test]
+fn render_writes_bmp_and_bit_planes_with_the_same_pixels() {
+    let dir = std::env::temp_dir().join(format!("esl-cli-formats-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let render = |format: &str, file: &str| {
+        let out = dir.join(file);
+        let status = esl()
+            .args(["render", "--model", "sl126", "--format", format])
+            .arg("--template")
+            .arg(root().join("templates/shelf-2.6.json"))
+            .arg("--product")
+            .arg(root().join("templates/products/promo.json"))
+            .arg("-o")
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{format}");
+        std::fs::read(out).unwrap()
+    };
+    let png = image::load_from_memory(&render("png", "l.png"))
+        .unwrap()
+        .to_rgb8();
+    let bmp_bytes = render("bmp", "l.bmp");
+    assert_eq!(
+        u16::from_le_bytes([bmp_bytes[28], bmp_bytes[29]]),
+        2,
+        "2 bits per pixel"
+    );
+    let bmp = image::load_from_memory_with_format(&bmp_bytes, image::ImageFormat::Bmp)
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(png, bmp);
+    // Two planes (black, red) of 37 bytes × 152 rows.
+    let planes = render("planes", "l.bin");
+    assert_eq!(planes.len(), 2 * 37 * 152);
+    for y in 0..152u32 {
+        for x in 0..296u32 {
+            let bit = |plane: usize| {
+                planes[plane * 37 * 152 + (y * 37 + x / 8) as usize] & (0x80 >> (x % 8)) != 0
+            };
+            let want = match png.get_pixel(x, y).0 {
+                [0, 0, 0] => (true, false),
+                [255, 0, 0] => (false, true),
+                _ => (false, false),
+            };
+            assert_eq!((bit(0), bit(1)), want, "({x}, {y})");
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn bad_input_exits_non_zero_with_the_reason() {
     let run = |args: &[&str]| {
         let o = esl().args(args).current_dir(root()).output().unwrap();
