@@ -128,6 +128,35 @@ fn model_of(label: usize) -> Model {
     Model::ALL[label % Model::ALL.len()]
 }
 
+/// Whether a label uses the template with a logo (a copy of shelf-2.6 with an `image`
+/// element whose `src` is `logo.png` beside the registry): every fourth SL126/SL126+ label,
+/// 10% of all labels.
+fn has_logo(label: usize) -> bool {
+    matches!(model_of(label), Model::Sl126 | Model::Sl126Plus) && (label / 5) % 4 == 0
+}
+
+/// Writes `logo.png` (a disc of `rgb`) and `logo-2.6.json` into `dir`; returns the template.
+fn write_logo_template(dir: &Path, rgb: [u8; 3]) -> PathBuf {
+    let img = image::RgbaImage::from_fn(40, 40, |x, y| {
+        let (dx, dy) = (x as i32 - 20, y as i32 - 20);
+        if dx * dx + dy * dy < 300 {
+            image::Rgba([rgb[0], rgb[1], rgb[2], 255])
+        } else {
+            image::Rgba([255, 255, 255, 0])
+        }
+    });
+    img.save_with_format(dir.join("logo.png"), image::ImageFormat::Png)
+        .expect("logo");
+    let json = TEMPLATES[1].1.replacen(
+        r#""elements": ["#,
+        r#""elements": [{"type": "image", "box": {"x": 250, "y": 100, "w": 40, "h": 40}, "src": "logo.png"},"#,
+        1,
+    );
+    let file = dir.join("logo-2.6.json");
+    std::fs::write(&file, json).expect("logo template");
+    std::fs::canonicalize(&file).expect("path")
+}
+
 fn product_of(label: usize, per_product: usize) -> usize {
     label / per_product
 }
@@ -185,14 +214,19 @@ fn build(dir: &Path, a: &Args) -> PathBuf {
     let t_products = t.elapsed();
 
     let t = Instant::now();
+    let logo_template = write_logo_template(dir, [200, 20, 30]);
     let mut csv = String::from("esl_id,shop_id,model,template,product_id\n");
     for l in 0..a.labels {
         let m = model_of(l);
+        let template = if has_logo(l) {
+            logo_template.display().to_string()
+        } else {
+            template_for(m).to_owned()
+        };
         csv.push_str(&format!(
-            "E{l:08},S{:03},{},{},P{}\n",
+            "E{l:08},S{:03},{},{template},P{}\n",
             l % 300,
             m.name(),
-            template_for(m),
             product_of(l, a.per_product)
         ));
     }
@@ -219,6 +253,10 @@ fn build(dir: &Path, a: &Args) -> PathBuf {
             (m, t)
         })
         .collect();
+    let logo = env
+        .templates
+        .load(&TemplateSource::File(logo_template.clone()))
+        .expect("logo template");
     let mut conn = rusqlite::Connection::open(&db).expect("sqlite");
     let tx = conn.transaction().expect("tx");
     {
@@ -235,7 +273,11 @@ fn build(dir: &Path, a: &Args) -> PathBuf {
                 .map(|&l| {
                     let pr = product(product_of(l, a.per_product));
                     let m = model_of(l);
-                    let t = &loaded[Model::ALL.iter().position(|x| *x == m).unwrap_or(0)].1;
+                    let t = if has_logo(l) {
+                        &logo
+                    } else {
+                        &loaded[Model::ALL.iter().position(|x| *x == m).unwrap_or(0)].1
+                    };
                     let scene = env.renderer.bind(&t.template, &pr, m).expect("bind");
                     (l, scene.fingerprint().0)
                 })
@@ -322,6 +364,13 @@ fn measure(db: &Path, a: &Args) {
     let r = phase("1% price change", Some(price_file(a, true)));
     // Without a push nothing is acknowledged: the changed labels stay pending.
     assert_eq!(r.pending, r.rendered);
+    // Another picture behind the logo's `src`: exactly the labels of that template.
+    let dir = db.parent().expect("registry folder");
+    write_logo_template(dir, [20, 20, 20]);
+    let logo_labels = (0..a.labels).filter(|&l| has_logo(l)).count() as u64;
+    let r = phase("picture file changed (10%)", None);
+    assert_eq!(r.rendered, r.pending);
+    assert!(r.rendered >= logo_labels, "{} of {logo_labels}", r.rendered);
 }
 
 fn main() {
