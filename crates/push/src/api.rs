@@ -237,10 +237,7 @@ impl Endpoint {
             }
         }
         let given = |n: &str| {
-            files.contains(&n)
-                || text
-                    .iter()
-                    .any(|(k, v)| *k == n && !v.trim().is_empty())
+            files.contains(&n) || text.iter().any(|(k, v)| *k == n && !v.trim().is_empty())
         };
         for p in self.params.iter().filter(|p| p.required) {
             if !given(p.name) {
@@ -317,10 +314,12 @@ pub fn find(path: &str) -> Option<&'static Endpoint> {
 /// The endpoint whose [`Endpoint::words`] are `words`.
 #[must_use]
 pub fn find_words(words: &[&str]) -> Option<&'static Endpoint> {
-    ENDPOINTS
-        .iter()
-        .copied()
-        .find(|e| e.words().iter().map(String::as_str).eq(words.iter().copied()))
+    ENDPOINTS.iter().copied().find(|e| {
+        e.words()
+            .iter()
+            .map(String::as_str)
+            .eq(words.iter().copied())
+    })
 }
 
 /// A value of a request parameter, encoded for the form.
@@ -1864,11 +1863,19 @@ mod tests {
         paths.dedup();
         assert_eq!(paths.len(), 44, "paths are unique");
         for ep in ENDPOINTS {
-            assert!(ep.params.iter().any(|p| p.name == "shop_id" || p.name == "sunmi_shop_no"));
+            assert!(
+                ep.params
+                    .iter()
+                    .any(|p| p.name == "shop_id" || p.name == "sunmi_shop_no")
+            );
             for group in ep.one_of {
                 for n in *group {
                     let p = ep.param(n).unwrap_or_else(|| panic!("{}: {n}", ep.path));
-                    assert!(!p.required, "{}: {n} in a one_of group is optional", ep.path);
+                    assert!(
+                        !p.required,
+                        "{}: {n} in a one_of group is optional",
+                        ep.path
+                    );
                 }
             }
             for p in ep.params {
@@ -1917,13 +1924,12 @@ mod tests {
     fn validation() {
         let ep = DeviceApUpdateName::ENDPOINT;
         assert!(
-            ep.validate(
-                &[("shop_id", "1"), ("ap_id", "2"), ("ap_name", "x")],
-                &[]
-            )
-            .is_ok()
+            ep.validate(&[("shop_id", "1"), ("ap_id", "2"), ("ap_name", "x")], &[])
+                .is_ok()
         );
-        let e = ep.validate(&[("shop_id", "1"), ("ap_id", "2")], &[]).unwrap_err();
+        let e = ep
+            .validate(&[("shop_id", "1"), ("ap_id", "2")], &[])
+            .unwrap_err();
         assert_eq!(
             e,
             ParamError::Missing {
@@ -1934,7 +1940,10 @@ mod tests {
         let e = ep
             .validate(&[("shop_id", "1"), ("ap_idd", "2")], &[])
             .unwrap_err();
-        assert!(e.to_string().contains("unknown parameter \"ap_idd\""), "{e}");
+        assert!(
+            e.to_string().contains("unknown parameter \"ap_idd\""),
+            "{e}"
+        );
         let e = DeviceEslGetInfo::ENDPOINT
             .validate(&[("shop_id", "1")], &[])
             .unwrap_err();
@@ -1968,7 +1977,9 @@ mod tests {
         };
         let params = req.text_params();
         let borrowed: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        DeviceEslFlashLed::ENDPOINT.validate(&borrowed, &[]).unwrap();
+        DeviceEslFlashLed::ENDPOINT
+            .validate(&borrowed, &[])
+            .unwrap();
         assert_eq!(borrowed.len(), 3, "unset options are not sent");
     }
 
@@ -1990,8 +2001,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!((t.template_color, t.template_screen), (Some(1), Some(1)));
-        let d: ProductDeleteReply =
-            serde_json::from_str(r#"{"not_exist_list":["3", 4]}"#).unwrap();
+        let d: ProductDeleteReply = serde_json::from_str(r#"{"not_exist_list":["3", 4]}"#).unwrap();
         assert_eq!(d.not_exist_list[1].as_str(), "4");
     }
 }
