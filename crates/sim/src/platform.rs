@@ -339,7 +339,7 @@ pub(crate) fn run(shared: &Shared, path: &'static str, params: &Params) -> Res {
             };
             let mut st = shared.lock();
             let shop = check_shop(&st, ep, params)?;
-            if !st.aps.get(&ap_id).is_some_and(|a| a.shop_id == shop) {
+            if st.aps.get(&ap_id).is_none_or(|a| a.shop_id != shop) {
                 return Err(fail(
                     5300,
                     format!("invalid AP: no AP {ap_id:?} in shop {shop:?}"),
