@@ -611,6 +611,64 @@ fn gallery() {
         128,
         scale as usize,
     );
+    // The logo: original, default, `solid` off, textbook FS.
+    let logo_img = logo(w, h);
+    image::imageops::resize(
+        &logo_img,
+        w * scale,
+        h * scale,
+        image::imageops::FilterType::Nearest,
+    )
+    .save(dir.join("logo-original.png"))
+    .expect("write logo original");
+    let solid_off = Options {
+        solid: 0.0,
+        ..Options::default()
+    };
+    for (name, inks) in [
+        (
+            "logo-default",
+            quantise::quantise(&logo_img, Palette::BlackWhiteRed, &Options::default()),
+        ),
+        (
+            "logo-solid-off",
+            quantise::quantise(&logo_img, Palette::BlackWhiteRed, &solid_off),
+        ),
+        (
+            "logo-textbook-fs-linear",
+            textbook_fs(&logo_img, Palette::BlackWhiteRed, true),
+        ),
+        (
+            "logo-default-bw",
+            quantise::quantise(&logo_img, Palette::BlackWhite, &Options::default()),
+        ),
+    ] {
+        write_indexed(&dir.join(format!("{name}.png")), &inks, w as usize, scale as usize);
+        println!("{name}: ΔE {:.2}", perceptual_error(&logo_img, &inks));
+    }
+    // Flat sRGB 112 and 184 greys, plain kernel against the default's jitter.
+    for grey in [112u8, 184] {
+        let fill = RgbaImage::from_pixel(64, 32, Rgba([grey, grey, grey, 255]));
+        for (name, o) in [
+            (
+                "plain",
+                Options {
+                    jitter: 0.0,
+                    ..Options::default()
+                },
+            ),
+            ("default", Options::default()),
+        ] {
+            let inks = quantise::quantise(&fill, Palette::BlackWhite, &o);
+            write_indexed(&dir.join(format!("flat-{grey}-{name}.png")), &inks, 64, 4);
+        }
+    }
+    println!();
+    println!("| picture | palette | default | textbook FS, linear light |");
+    println!("|---|---|---|---|");
+    for (name, palette, ours, fs) in versus_textbook() {
+        println!("| {name} | {palette:?} | {ours:.2} | {fs:.2} |");
+    }
     // The controls, each on the default algorithm.
     let controls: [(&str, Options); 8] = [
         (
@@ -1201,3 +1259,4 @@ fn versus_textbook_report() {
         );
     }
 }
+
