@@ -643,7 +643,12 @@ fn gallery() {
             quantise::quantise(&logo_img, Palette::BlackWhite, &Options::default()),
         ),
     ] {
-        write_indexed(&dir.join(format!("{name}.png")), &inks, w as usize, scale as usize);
+        write_indexed(
+            &dir.join(format!("{name}.png")),
+            &inks,
+            w as usize,
+            scale as usize,
+        );
         println!("{name}: ΔE {:.2}", perceptual_error(&logo_img, &inks));
     }
     // Flat sRGB 112 and 184 greys, plain kernel against the default's jitter.
@@ -1259,4 +1264,3 @@ fn versus_textbook_report() {
         );
     }
 }
-
