@@ -893,6 +893,11 @@ fn dither_settings_are_checked_when_loading() {
         err.contains("saturation limit") && err.contains("outside 0 to 1"),
         "{err}"
     );
+    assert!(load(r#"{"solid": 0, "jitter": 0}"#).is_ok());
+    let err = load(r#"{"solid": 51}"#).unwrap_err().to_string();
+    assert!(err.contains("dither.solid 51 is outside 0 to 50"), "{err}");
+    let err = load(r#"{"jitter": -0.5}"#).unwrap_err().to_string();
+    assert!(err.contains("dither.jitter -0.5 is outside 0 to 1"), "{err}");
     let err = load(r#"{"speed": 1}"#).unwrap_err().to_string();
     assert!(err.contains("speed"), "{err}");
 }
