@@ -897,7 +897,10 @@ fn dither_settings_are_checked_when_loading() {
     let err = load(r#"{"solid": 51}"#).unwrap_err().to_string();
     assert!(err.contains("dither.solid 51 is outside 0 to 50"), "{err}");
     let err = load(r#"{"jitter": -0.5}"#).unwrap_err().to_string();
-    assert!(err.contains("dither.jitter -0.5 is outside 0 to 1"), "{err}");
+    assert!(
+        err.contains("dither.jitter -0.5 is outside 0 to 1"),
+        "{err}"
+    );
     let err = load(r#"{"speed": 1}"#).unwrap_err().to_string();
     assert!(err.contains("speed"), "{err}");
 }
