@@ -12,6 +12,7 @@ use esl_render::{FontBook, RenderOptions, Renderer, Template};
 
 mod api;
 mod dither;
+mod hooks;
 mod net;
 mod reprice;
 mod samples;
@@ -121,6 +122,8 @@ enum Command {
     /// Call any endpoint of the platform: `esl api <path words> [--param value]…`
     /// (`esl api --list` shows them all; secret from ESL_SECRET).
     Api(api::ApiArgs),
+    /// Receive the platform's event notifications (webhooks).
+    Hooks(hooks::HooksArgs),
     /// Import products or label bindings into a label registry.
     Import {
         #[command(subcommand)]
@@ -147,6 +150,7 @@ fn run(command: Command) -> Result<()> {
         Command::Demo { out, scale } => reprice::demo(&out, scale),
         Command::Net(cmd) => net::run(cmd),
         Command::Api(args) => api::run(args),
+        Command::Hooks(args) => hooks::run(args),
         Command::Import { what } => reprice::run_import(what),
         Command::Reprice(args) => reprice::run_reprice(args),
         Command::Golden {

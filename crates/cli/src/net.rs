@@ -160,7 +160,8 @@ pub fn run(cmd: NetCommand) -> Result<()> {
     runtime.block_on(run_async(cmd))
 }
 
-fn secret() -> Result<Secret> {
+/// The secret key, from `ESL_SECRET` only.
+pub(crate) fn secret() -> Result<Secret> {
     Ok(Secret::from_env(esl_push::sign::SECRET_ENV)?)
 }
 

@@ -42,6 +42,7 @@ pub mod api;
 mod body;
 mod client;
 mod error;
+pub mod hooks;
 mod retry;
 pub mod sign;
 pub mod types;

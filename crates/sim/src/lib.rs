@@ -41,5 +41,5 @@ pub use fixture::{
     ApFixture, ApStockFixture, BindingFixture, EslFixture, Fixture, FixtureError, HookFixture,
     ProductFixture, ShopFixture, SunmiShopFixture, TemplateFixture,
 };
-pub use server::{SimError, SimHandle, Simulator};
+pub use server::{DeliveryError, SimError, SimHandle, Simulator};
 pub use state::{ApSnapshot, EslSnapshot, FlashRecord, RequestRecord, StoredImage};

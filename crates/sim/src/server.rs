@@ -169,6 +169,17 @@ pub enum SimError {
     Fixture(#[from] FixtureError),
 }
 
+/// Why [`SimHandle::deliver`] could not deliver an event.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// The registered callback is not a plain `http://host:port/path` URL.
+    #[error("callback {0:?} is not an http://host:port/path URL")]
+    Url(String),
+    /// Connecting or the request failed.
+    #[error("delivery failed: {0}")]
+    Io(String),
+}
+
 /// The simulator. Start it with [`Simulator::start`]; it runs until the returned handle is
 /// shut down or dropped.
 #[derive(Debug)]
@@ -277,6 +288,71 @@ impl SimHandle {
     #[must_use]
     pub fn ap(&self, ap_id: &str) -> Option<ApSnapshot> {
         self.shared.lock().aps.get(ap_id).cloned()
+    }
+
+    /// Delivers `event` of `shop_id` with `payload` to the callback registered for it, as
+    /// the Notification Center does: a form POST of `shop_id`, `event`, `payload` (JSON
+    /// text) and the common parameters `app_id`, `random`, `timestamp`, `sign`, signed with
+    /// the app's secret. Answers the callback's HTTP status, or `Ok(None)` when no hook is
+    /// registered for that shop and event.
+    ///
+    /// The simulator delivers over plain `http://` only (the real platform uses HTTPS).
+    ///
+    /// # Errors
+    /// [`DeliveryError`] when the callback URL is not `http://host:port/path` or the
+    /// request cannot be made.
+    pub async fn deliver(
+        &self,
+        shop_id: &str,
+        event: i64,
+        payload: &Value,
+    ) -> Result<Option<u16>, DeliveryError> {
+        let Some(callback) = self.hook(shop_id, event) else {
+            return Ok(None);
+        };
+        let rest = callback
+            .strip_prefix("http://")
+            .ok_or_else(|| DeliveryError::Url(callback.clone()))?;
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let config = &self.shared.config;
+        let random: String = rand::rng()
+            .sample_iter(rand::distr::Alphanumeric)
+            .take(10)
+            .map(char::from)
+            .collect();
+        let mut params: BTreeMap<String, String> = BTreeMap::new();
+        params.insert("app_id".into(), config.app_id.clone());
+        params.insert("random".into(), random);
+        params.insert("timestamp".into(), self.shared.now().to_string());
+        params.insert("shop_id".into(), shop_id.to_owned());
+        params.insert("event".into(), event.to_string());
+        params.insert("payload".into(), payload.to_string());
+        let sign = expected_sign(&params, &config.secret);
+        params.insert("sign".into(), sign);
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params.iter())
+            .finish();
+        let io = |e: std::io::Error| DeliveryError::Io(e.to_string());
+        let stream = tokio::net::TcpStream::connect(authority)
+            .await
+            .map_err(io)?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| DeliveryError::Io(e.to_string()))?;
+        tokio::spawn(conn);
+        let request = axum::http::Request::post(path)
+            .header(header::HOST, authority)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .map_err(|e| DeliveryError::Url(format!("{callback}: {e}")))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| DeliveryError::Io(e.to_string()))?;
+        Ok(Some(response.status().as_u16()))
     }
 
     /// The callback registered for `event` of `shop_id`, if any.
