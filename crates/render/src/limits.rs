@@ -18,6 +18,9 @@ pub const MAX_FONT_SIZE: u32 = 1000;
 /// Most lines a text element may wrap to.
 pub const MAX_LINES: u32 = 100;
 
+/// Most spans in one rich text.
+pub const MAX_SPANS: usize = 100;
+
 /// Largest line width, outline stroke and corner radius, in pixels.
 pub const MAX_STROKE: u32 = 1000;
 

@@ -10,12 +10,13 @@ use image::RgbaImage;
 use crate::error::TemplateError;
 use crate::template::{
     BoxSpec, Condition, Currency, Element, FORMAT_VERSION, LayoutIndex, Padding, Rotation, Size,
-    TemplateSpec, parse_spec, read_image_file,
+    Span, TemplateSpec, TextElement, parse_spec, read_image_file,
 };
 
 use crate::limits::{
     MAX_BOX_SIDE, MAX_CONDITION_DEPTH, MAX_COORD, MAX_ELEMENTS, MAX_FONT_SIZE, MAX_GROUP_DEPTH,
-    MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, MAX_LINES, MAX_STROKE, MAX_TEMPLATE_BYTES, MAX_VALUE_CHARS,
+    MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, MAX_LINES, MAX_SPANS, MAX_STROKE, MAX_TEMPLATE_BYTES,
+    MAX_VALUE_CHARS,
 };
 
 /// A validated template, ready to render any number of products.
@@ -274,6 +275,14 @@ fn collect_fields(elements: &[Element], out: &mut std::collections::BTreeSet<Str
                 if let Some(lit) = &t.text {
                     out.extend(crate::bind::placeholders(lit));
                 }
+                for span in t.spans.iter().flatten() {
+                    if let Some(f) = &span.field {
+                        out.insert(f.clone());
+                    }
+                    if let Some(lit) = &span.text {
+                        out.extend(crate::bind::placeholders(lit));
+                    }
+                }
                 &t.when
             }
             Element::Price(p) => {
@@ -389,6 +398,54 @@ impl Validator<'_> {
                     &format!("{path}.min_size"),
                     format!("min_size {m} must be between 1 and size {size}"),
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_spans(&self, p: &str, t: &TextElement, spans: &[Span]) -> Result<(), TemplateError> {
+        if spans.is_empty() || spans.len() > MAX_SPANS {
+            return Err(self.invalid(
+                &format!("{p}.spans"),
+                format!("give between 1 and {MAX_SPANS} spans"),
+            ));
+        }
+        for (key, given) in [
+            ("prefix", !t.prefix.is_empty()),
+            ("suffix", !t.suffix.is_empty()),
+            ("format", t.format.is_some()),
+        ] {
+            if given {
+                return Err(self.invalid(
+                    &format!("{p}.{key}"),
+                    format!("a text with `spans` takes no `{key}`; give it to a span"),
+                ));
+            }
+        }
+        for (i, span) in spans.iter().enumerate() {
+            let sp = format!("{p}.spans[{i}]");
+            if span.field.is_some() == span.text.is_some() {
+                return Err(
+                    self.invalid(&sp, "a span needs exactly one of `field` and `text`".into())
+                );
+            }
+            if span.text.is_some() && span.format.is_some() {
+                return Err(self.invalid(
+                    &format!("{sp}.format"),
+                    "`format` applies to a span's `field`, not to a literal `text`".into(),
+                ));
+            }
+            if let Some(size) = span.size {
+                self.check_size(&sp, size, None)?;
+            }
+            if span.font.as_ref().is_some_and(|f| f.names().is_empty()) {
+                return Err(self.invalid(&format!("{sp}.font"), "name at least one font".into()));
+            }
+            for (key, text) in [
+                ("text", span.text.as_deref()),
+                ("fallback", span.fallback.as_deref()),
+            ] {
+                self.check_literal(&sp, key, text)?;
             }
         }
         Ok(())
@@ -516,6 +573,7 @@ impl Validator<'_> {
                     Some("`children` and `padding`")
                 }
                 Element::Group(g) if g.padding != Padding::default() => Some("`padding`"),
+                Element::Text(t) if t.spans.is_some() => Some("`spans`"),
                 Element::Price(t)
                     if t.currency_position.is_some()
                         || t.currency_align.is_some()
@@ -590,11 +648,16 @@ impl Validator<'_> {
                 Element::Text(t) => {
                     self.check_box(&p, &t.bounds)?;
                     self.check_size(&p, t.size, t.min_size)?;
-                    if t.field.is_some() == t.text.is_some() {
+                    let sources = [t.field.is_some(), t.text.is_some(), t.spans.is_some()];
+                    if sources.iter().filter(|&&s| s).count() != 1 {
                         return Err(self.invalid(
                             &p,
-                            "a text element needs exactly one of `field` and `text`".into(),
+                            "a text element needs exactly one of `field`, `text` and `spans`"
+                                .into(),
                         ));
+                    }
+                    if let Some(spans) = &t.spans {
+                        self.check_spans(&p, t, spans)?;
                     }
                     if t.max_lines == 0 || t.max_lines > MAX_LINES {
                         return Err(self.invalid(

@@ -23,9 +23,10 @@ use crate::scene::{
 use crate::template::{
     Align, BarcodeElement, Color, Condition, ContainerElement, Currency, CurrencyAlign,
     CurrencyPosition, Element, FontList, HAlign, ImageElement, Justify, OnError, OnMissing,
-    Padding, PriceElement, QrElement, Size, SmallPosition, TextElement, UnitPriceElement, VAlign,
+    Padding, PriceElement, QrElement, Size, SmallPosition, Span, TextElement, UnitPriceElement,
+    VAlign,
 };
-use crate::text::{self, Chain, TextBox};
+use crate::text::{self, Chain, Run, SpanStyle, TextBox};
 use crate::unit_price;
 
 use crate::limits::MAX_VALUE_CHARS;
@@ -296,6 +297,36 @@ fn pad(w: i32, h: i32, p: &Padding) -> (i32, i32) {
     )
 }
 
+/// A piece of a text to set: its text and the span it comes from (`None`: the element's
+/// own style).
+type Piece<'t> = (String, Option<&'t Span>);
+
+/// The font chain, full size and ink of each piece of a text.
+struct PieceLooks {
+    chains: Vec<Chain>,
+    looks: Vec<(u32, Ink)>,
+}
+
+impl PieceLooks {
+    /// The pieces' styles for layout, in the pieces' order.
+    fn styles(&self) -> Vec<SpanStyle<'_>> {
+        self.chains
+            .iter()
+            .zip(&self.looks)
+            .map(|(chain, &(size, _))| SpanStyle { chain, size })
+            .collect()
+    }
+}
+
+/// The runs of pieces, piece `i` in style `i`.
+fn runs<'p>(pieces: &'p [Piece<'_>]) -> Vec<Run<'p>> {
+    pieces
+        .iter()
+        .enumerate()
+        .map(|(style, (text, _))| Run { text, style })
+        .collect()
+}
+
 /// A glyph to place: the book's face index, the glyph, its integer origin.
 type Placement = (usize, GlyphId, i32, i32);
 
@@ -340,7 +371,11 @@ impl Builder<'_> {
 
     /// Refuses a bound value longer than [`MAX_VALUE_CHARS`].
     fn check_length(&self, path: &str, value: &str) -> Result<(), RenderError> {
-        let chars = value.chars().count();
+        self.check_chars(path, value.chars().count())
+    }
+
+    /// Refuses a value of `chars` characters when it is longer than any label shows.
+    fn check_chars(&self, path: &str, chars: usize) -> Result<(), RenderError> {
         if chars > MAX_VALUE_CHARS {
             return Err(RenderError::ValueTooLong {
                 template: self.template.name.clone(),
@@ -514,9 +549,9 @@ impl Builder<'_> {
         });
         match el {
             Element::Text(t) => {
-                if let Some(value) = self.text_value(t, path)? {
+                if let Some(pieces) = self.text_pieces(t, path)? {
                     let style = TextStyle::of_text(t);
-                    self.draw_text(&style, t.id.as_ref(), &value, bounds, path, clip)?;
+                    self.draw_text(&style, t.id.as_ref(), &pieces, bounds, path, clip)?;
                 }
             }
             Element::Price(t) => self.price(t, bounds, path, clip)?,
@@ -756,7 +791,7 @@ impl Builder<'_> {
     /// takes no room in a row or column.
     fn draws_nothing(&mut self, el: &Element, path: &str) -> Result<bool, RenderError> {
         Ok(match el {
-            Element::Text(t) => self.text_value(t, path)?.is_none(),
+            Element::Text(t) => self.text_pieces(t, path)?.is_none(),
             _ => false,
         })
     }
@@ -771,16 +806,18 @@ impl Builder<'_> {
     ) -> Result<(i32, i32), RenderError> {
         let book = self.r.fonts();
         Ok(match el {
-            Element::Text(t) => match self.text_value(t, path)? {
+            Element::Text(t) => match self.text_pieces(t, path)? {
                 None => (0, 0),
-                Some(value) => {
-                    let chain = self.chain(&t.font, path)?;
+                Some(pieces) => {
+                    let looks = self.piece_looks(&TextStyle::of_text(t), &pieces, path)?;
+                    let styles = looks.styles();
+                    let runs = runs(&pieces);
                     let mut missing = Vec::new();
                     let wrap = width.filter(|_| t.max_lines > 1).map(|w| w as f32);
                     text::natural(
                         book,
-                        &chain,
-                        &value,
+                        &styles,
+                        &runs,
                         (t.size, t.line_spacing, t.max_lines),
                         wrap,
                         &mut missing,
@@ -791,8 +828,16 @@ impl Builder<'_> {
                 None => (0, 0),
                 Some(value) => {
                     let chain = self.chain(&u.font, path)?;
+                    let styles = [SpanStyle {
+                        chain: &chain,
+                        size: u.size,
+                    }];
+                    let runs = [Run {
+                        text: &value,
+                        style: 0,
+                    }];
                     let mut missing = Vec::new();
-                    text::natural(book, &chain, &value, (u.size, 1.15, 1), None, &mut missing)
+                    text::natural(book, &styles, &runs, (u.size, 1.15, 1), None, &mut missing)
                 }
             },
             Element::Price(t) => match self.price_parts(t, path)? {
@@ -943,31 +988,75 @@ impl Builder<'_> {
         Ok(pad(w, h, padding))
     }
 
-    /// A text element's value after binding and formatting; `None` when it draws nothing.
-    fn text_value(&self, t: &TextElement, path: &str) -> Result<Option<String>, RenderError> {
+    /// A text element's pieces after binding and formatting; `None` when it draws nothing.
+    /// A plain text is one piece in the element's own style; rich text has a piece per
+    /// non-empty span.
+    fn text_pieces<'t>(
+        &self,
+        t: &'t TextElement,
+        path: &str,
+    ) -> Result<Option<Vec<Piece<'t>>>, RenderError> {
+        // What the element shows when a field it needs is missing.
+        let fallback = |field: String| -> Result<Option<Vec<Piece<'t>>>, RenderError> {
+            match &t.fallback {
+                Some(fb) if fb.is_empty() => Ok(None),
+                Some(fb) => {
+                    self.check_length(path, fb)?;
+                    Ok(Some(vec![(fb.clone(), None)]))
+                }
+                None => Err(self.fail(path, BindFailure::Missing(field))),
+            }
+        };
+        let offset = self.template.spec.utc_offset;
+        if let Some(spans) = &t.spans {
+            let mut pieces = Vec::with_capacity(spans.len());
+            let mut chars = 0;
+            for (i, span) in spans.iter().enumerate() {
+                let sp = format!("{path}.spans[{i}]");
+                let value = match (&span.field, &span.text) {
+                    (Some(field), _) => {
+                        match bind::format_field(self.product, field, span.format.as_ref(), offset)
+                            .map_err(|f| self.fail(&sp, f))?
+                        {
+                            Some(v) => v,
+                            None => match &span.fallback {
+                                Some(fb) => fb.clone(),
+                                None => return fallback(field.clone()),
+                            },
+                        }
+                    }
+                    (None, Some(literal)) => match bind::interpolate(literal, self.product) {
+                        Ok(v) => v,
+                        Err(BindFailure::Missing(field)) => match &span.fallback {
+                            Some(fb) => fb.clone(),
+                            None => return fallback(field),
+                        },
+                        Err(other) => return Err(self.fail(&sp, other)),
+                    },
+                    (None, None) => String::new(),
+                };
+                let value = bind::decorate(&value, t.case, "", "");
+                if !value.is_empty() {
+                    // The spans together are one text, bounded as one value.
+                    chars += value.chars().count();
+                    self.check_chars(path, chars)?;
+                    pieces.push((value, Some(span)));
+                }
+            }
+            return Ok((!pieces.is_empty()).then_some(pieces));
+        }
         let value = match (&t.field, &t.text) {
             (Some(field), _) => {
-                match bind::format_field(
-                    self.product,
-                    field,
-                    t.format.as_ref(),
-                    self.template.spec.utc_offset,
-                )
-                .map_err(|f| self.fail(path, f))?
+                match bind::format_field(self.product, field, t.format.as_ref(), offset)
+                    .map_err(|f| self.fail(path, f))?
                 {
                     Some(v) => bind::decorate(&v, t.case, &t.prefix, &t.suffix),
-                    None => match &t.fallback {
-                        Some(fb) => fb.clone(),
-                        None => return Err(self.fail(path, BindFailure::Missing(field.clone()))),
-                    },
+                    None => return fallback(field.clone()),
                 }
             }
             (None, Some(literal)) => match bind::interpolate(literal, self.product) {
                 Ok(v) => bind::decorate(&v, t.case, &t.prefix, &t.suffix),
-                Err(BindFailure::Missing(field)) => match &t.fallback {
-                    Some(fb) => fb.clone(),
-                    None => return Err(self.fail(path, BindFailure::Missing(field))),
-                },
+                Err(BindFailure::Missing(field)) => return fallback(field),
                 Err(other) => return Err(self.fail(path, other)),
             },
             (None, None) => String::new(),
@@ -976,23 +1065,70 @@ impl Builder<'_> {
             return Ok(None);
         }
         self.check_length(path, &value)?;
-        Ok(Some(value))
+        Ok(Some(vec![(value, None)]))
     }
 
-    /// Fits `value` into `bounds` with `style` and adds the element.
+    /// The font chain, full size and ink of each piece of a text set in `style`.
+    fn piece_looks(
+        &self,
+        style: &TextStyle<'_>,
+        pieces: &[Piece<'_>],
+        path: &str,
+    ) -> Result<PieceLooks, RenderError> {
+        let base = self.chain(style.font, path)?;
+        let book = self.r.fonts();
+        let mut chains = Vec::with_capacity(pieces.len());
+        let mut looks = Vec::with_capacity(pieces.len());
+        for (i, (_, span)) in pieces.iter().enumerate() {
+            let Some(span) = span else {
+                chains.push(base.clone());
+                looks.push((style.size, style.color.into()));
+                continue;
+            };
+            let chain = if span.font.is_none() && !span.bold {
+                base.clone()
+            } else {
+                let fonts = span.font.as_ref().unwrap_or(style.font);
+                let names: Vec<String> = fonts
+                    .names()
+                    .iter()
+                    .map(|n| {
+                        let bold = format!("{n}-bold");
+                        if span.bold && book.index_of(&bold).is_some() {
+                            bold
+                        } else {
+                            n.clone()
+                        }
+                    })
+                    .collect();
+                self.chain(&FontList::Many(names), &format!("{path}.spans[{i}]"))?
+            };
+            chains.push(chain);
+            looks.push((
+                span.size.unwrap_or(style.size),
+                span.color.unwrap_or(style.color).into(),
+            ));
+        }
+        Ok(PieceLooks { chains, looks })
+    }
+
+    /// Fits the `pieces` into `bounds` with `style` and adds the element.
     fn draw_text(
         &mut self,
         style: &TextStyle<'_>,
         id: Option<&String>,
-        value: &str,
+        pieces: &[Piece<'_>],
         bounds: Rect,
         path: &str,
         clip: Rect,
     ) -> Result<(), RenderError> {
-        let chain = self.chain(style.font, path)?;
+        let resolved = self.piece_looks(style, pieces, path)?;
+        let styles = resolved.styles();
+        let runs = runs(pieces);
+        let looks = &resolved.looks;
         let tb = TextBox {
             bounds,
-            chain: &chain,
+            styles: &styles,
             size: style.size,
             min_size: style.min_size,
             max_lines: style.max_lines,
@@ -1001,7 +1137,7 @@ impl Builder<'_> {
             valign: style.valign,
         };
         let book = self.r.fonts();
-        let layout = text::layout(book, &tb, value);
+        let layout = text::layout(book, &tb, &runs);
         self.report_missing(path, &layout.missing);
         if let Some(shown) = &layout.truncated {
             self.warnings.push(Warning::Truncated {
@@ -1011,7 +1147,6 @@ impl Builder<'_> {
             });
         }
         let clip = clip.intersect(bounds);
-        let ink: Ink = style.color.into();
         let mut prims = Vec::new();
         if let Some(bg) = style.background {
             prims.push(Prim::Fill {
@@ -1019,23 +1154,38 @@ impl Builder<'_> {
                 ink: bg.into(),
             });
         }
-        let placed: Vec<Placement> = layout
-            .lines
-            .iter()
-            .flat_map(|(line, x, baseline)| {
-                line.glyphs
-                    .iter()
-                    .map(move |g| (g.face, g.id, x + g.x.round() as i32, *baseline))
-            })
-            .collect();
-        prims.extend(self.glyphs(placed, layout.size, ink, clip));
+        // One group of glyph primitives per (size, ink), in order of first appearance.
+        let mut groups: Vec<(u32, Ink)> = Vec::new();
+        for (i, &(_, ink)) in looks.iter().enumerate() {
+            let size = layout.sizes.get(i).copied().unwrap_or(layout.size);
+            if !groups.contains(&(size, ink)) {
+                groups.push((size, ink));
+            }
+        }
+        for &(size, ink) in &groups {
+            let placed: Vec<Placement> = layout
+                .lines
+                .iter()
+                .flat_map(|(line, x, baseline)| {
+                    line.glyphs
+                        .iter()
+                        .filter(|g| {
+                            layout.sizes.get(g.style).copied() == Some(size)
+                                && looks.get(g.style).map(|l| l.1) == Some(ink)
+                        })
+                        .map(move |g| (g.face, g.id, x + g.x.round() as i32, *baseline))
+                })
+                .collect();
+            prims.extend(self.glyphs(placed, size, ink, clip));
+        }
         if style.strike {
+            let ink: Ink = style.color.into();
             for (line, x, baseline) in &layout.lines {
                 if line.glyphs.is_empty() {
                     continue;
                 }
-                let th = text::strike_thickness(layout.size);
-                let y = baseline - (layout.size as f32 * 0.3).round() as i32 - th / 2;
+                let th = text::strike_thickness(line.size);
+                let y = baseline - (line.size as f32 * 0.3).round() as i32 - th / 2;
                 prims.push(Prim::Fill {
                     rect: Rect::new(*x, y, line.width.round() as u32, th as u32),
                     ink,
@@ -1201,7 +1351,14 @@ impl Builder<'_> {
                     background: t.background,
                     strike: false,
                 };
-                return self.draw_text(&style, t.id.as_ref(), &fallback, bounds, path, clip);
+                return self.draw_text(
+                    &style,
+                    t.id.as_ref(),
+                    &[(fallback, None)],
+                    bounds,
+                    path,
+                    clip,
+                );
             }
         };
         let chain = self.chain(&t.font, path)?;
@@ -1431,7 +1588,7 @@ impl Builder<'_> {
             background: u.background,
             strike: false,
         };
-        self.draw_text(&style, u.id.as_ref(), &value, bounds, path, clip)
+        self.draw_text(&style, u.id.as_ref(), &[(value, None)], bounds, path, clip)
     }
 
     /// The value of a code element: its field, or its literal with placeholders filled.
@@ -1517,9 +1674,13 @@ impl Builder<'_> {
         }
         let chain = self.chain(&FontList::One("sans".to_owned()), path)?;
         let size = (bounds.height().clamp(1, 16)) as u32;
+        let styles = [SpanStyle {
+            chain: &chain,
+            size,
+        }];
         let tb = TextBox {
             bounds,
-            chain: &chain,
+            styles: &styles,
             size,
             min_size: size.min(8),
             max_lines: 2,
@@ -1527,7 +1688,7 @@ impl Builder<'_> {
             align: HAlign::Center,
             valign: VAlign::Middle,
         };
-        let layout = text::layout(self.r.fonts(), &tb, text);
+        let layout = text::layout(self.r.fonts(), &tb, &[Run { text, style: 0 }]);
         self.report_missing(path, &layout.missing);
         let clip = clip.intersect(bounds);
         let placed: Vec<Placement> = layout

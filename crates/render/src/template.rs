@@ -469,6 +469,11 @@ pub struct TextElement {
     /// element shows its fallback, or fails without one.
     #[serde(default)]
     pub text: Option<String>,
+    /// Version 2: rich text, a list of spans, each with its own font, size, colour or
+    /// weight; exactly one of `field`, `text` and `spans`. The spans wrap and shrink to fit
+    /// as one text; each keeps its size relative to the element's `size`.
+    #[serde(default)]
+    pub spans: Option<Vec<Span>>,
     /// How the field's value becomes text.
     #[serde(default)]
     pub format: Option<Format>,
@@ -515,6 +520,41 @@ pub struct TextElement {
     /// Draws a line through the text.
     #[serde(default)]
     pub strike: bool,
+}
+
+/// A piece of a rich text (`spans` of a text element): its text and how it differs from
+/// the element's style. What a span leaves out, it takes from the element.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Span {
+    /// A literal text, with `{field}` placeholders; exactly one of `text` and `field`.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// A product field; exactly one of `text` and `field`.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// How the field's value becomes text.
+    #[serde(default)]
+    pub format: Option<Format>,
+    /// Shown when the span's field is absent or empty; an empty fallback leaves the span
+    /// out. Without one, a missing field makes the element show its own `fallback` (or
+    /// fail without one), as a `text` with a missing placeholder does.
+    #[serde(default)]
+    pub fallback: Option<String>,
+    /// Font name(s) from the font book (default: the element's).
+    #[serde(default)]
+    pub font: Option<FontList>,
+    /// Sets the span in the bold face of each of its fonts: the book's `NAME-bold` where
+    /// it has one (`sans` → `sans-bold`); a font without a bold face stays as it is.
+    #[serde(default)]
+    pub bold: bool,
+    /// Font size in pixels at the element's full `size` (default: the element's); it
+    /// shrinks in proportion when the text shrinks to fit.
+    #[serde(default)]
+    pub size: Option<u32>,
+    /// Text colour (default: the element's).
+    #[serde(default)]
+    pub color: Option<Color>,
 }
 
 fn sans() -> FontList {

@@ -8,9 +8,11 @@ use crate::fonts::{Face, FontBook};
 use crate::raster::{Canvas, Rect};
 use crate::template::{HAlign, VAlign};
 
-/// A glyph placed on a line: `x` is the pen position from the line's start, in pixels.
+/// A glyph placed on a line: `x` is the pen position from the line's start, in pixels;
+/// `style` is the index of the span style it is set in.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Placed {
+    pub style: usize,
     pub face: usize,
     pub id: GlyphId,
     pub x: f32,
@@ -20,61 +22,115 @@ pub(crate) struct Placed {
 #[derive(Clone, Debug)]
 pub(crate) struct Chain(pub Vec<usize>);
 
-/// One shaped character: the face and glyph chosen for it and its advance (with the kerning
-/// against the previous character of the same face folded in).
+/// How one span of a text is laid out: its fonts and size (its ink matters only when it is
+/// drawn). A plain text is one span in the element's style.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SpanStyle<'a> {
+    pub chain: &'a Chain,
+    /// The span's size when the element is set at its full size. When the text shrinks to
+    /// fit, every span shrinks in the same proportion.
+    pub size: u32,
+}
+
+/// A piece of text in one span style (an index into the styles).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Run<'a> {
+    pub text: &'a str,
+    pub style: usize,
+}
+
+/// The size of each style when the element, whose full size is `full`, is set at `size`.
+fn sizes_at(styles: &[SpanStyle<'_>], full: u32, size: u32) -> Vec<u32> {
+    styles
+        .iter()
+        .map(|s| {
+            if s.size == full || full == 0 {
+                size.max(1)
+            } else {
+                let scaled =
+                    (u64::from(s.size) * u64::from(size) + u64::from(full) / 2) / u64::from(full);
+                u32::try_from(scaled).unwrap_or(u32::MAX).max(1)
+            }
+        })
+        .collect()
+}
+
+/// One shaped character: the style, face and glyph chosen for it, its size and its advance
+/// (with the kerning against the previous character of the same face and size folded in).
 #[derive(Clone, Copy, Debug)]
 struct Shaped {
     ch: char,
+    style: usize,
     face: usize,
     id: GlyphId,
+    size: u32,
     advance: f32,
 }
 
 /// Characters no font of the chain has, in order of first appearance.
 pub(crate) type Missing = Vec<char>;
 
-/// Picks a face for every character and measures it.
+/// Picks a face for every character and measures it; `sizes` gives each style's size.
+/// Line feeds are kept (with no advance) so that wrapping can start a new paragraph there.
 fn shape(
     book: &FontBook,
-    chain: &Chain,
-    text: &str,
-    size: f32,
+    styles: &[SpanStyle<'_>],
+    runs: &[Run<'_>],
+    sizes: &[u32],
     missing: &mut Missing,
 ) -> Vec<Shaped> {
-    let primary = chain.0.first().copied().unwrap_or(0);
-    let mut out: Vec<Shaped> = Vec::with_capacity(text.len());
-    for ch in text.chars() {
-        let ch = if ch == '\t' { ' ' } else { ch };
-        let found = chain
-            .0
-            .iter()
-            .find_map(|&f| book.face(f).glyph(ch).map(|id| (f, id)));
-        let (face, id) = match found {
-            Some(x) => x,
-            None => {
-                if !ch.is_control() && !missing.contains(&ch) {
-                    missing.push(ch);
-                }
-                if ch.is_control() {
-                    continue;
-                }
-                (primary, GlyphId(0))
-            }
+    let mut out: Vec<Shaped> = Vec::with_capacity(runs.iter().map(|r| r.text.len()).sum());
+    for run in runs {
+        let Some(style) = styles.get(run.style) else {
+            continue;
         };
-        let f = book.face(face);
-        let mut advance = f.advance(id, size);
-        if let Some(prev) = out.last_mut() {
-            if prev.face == face {
-                prev.advance += f.kern(prev.id, id, size);
+        let size = sizes.get(run.style).copied().unwrap_or(style.size).max(1);
+        let primary = style.chain.0.first().copied().unwrap_or(0);
+        for ch in run.text.chars() {
+            let ch = if ch == '\t' { ' ' } else { ch };
+            if ch == '\n' {
+                out.push(Shaped {
+                    ch,
+                    style: run.style,
+                    face: primary,
+                    id: GlyphId(0),
+                    size,
+                    advance: 0.0,
+                });
+                continue;
             }
+            let found = style
+                .chain
+                .0
+                .iter()
+                .find_map(|&f| book.face(f).glyph(ch).map(|id| (f, id)));
+            let (face, id) = match found {
+                Some(x) => x,
+                None => {
+                    if ch.is_control() {
+                        continue;
+                    }
+                    if !missing.contains(&ch) {
+                        missing.push(ch);
+                    }
+                    (primary, GlyphId(0))
+                }
+            };
+            let f = book.face(face);
+            if let Some(prev) = out.last_mut() {
+                if prev.face == face && prev.size == size && prev.ch != '\n' {
+                    prev.advance += f.kern(prev.id, id, size as f32);
+                }
+            }
+            out.push(Shaped {
+                ch,
+                style: run.style,
+                face,
+                id,
+                size,
+                advance: f.advance(id, size as f32).max(0.0),
+            });
         }
-        advance = advance.max(0.0);
-        out.push(Shaped {
-            ch,
-            face,
-            id,
-            advance,
-        });
     }
     out
 }
@@ -124,16 +180,20 @@ fn can_break_between(a: char, b: char) -> bool {
     is_cjk(a) || is_cjk(b) || a == '-' || a == '/' || a == '–'
 }
 
-/// A laid-out line: its glyphs and width in pixels.
+/// A laid-out line: its glyphs, width in pixels and text; `size` is its largest span size
+/// and `lead` the style of the first span at that size (its font sets the baseline).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Line {
     pub glyphs: Vec<Placed>,
     pub width: f32,
     pub text: String,
+    pub size: u32,
+    pub lead: usize,
+    chars: Vec<Shaped>,
 }
 
-fn make_line(chars: &[Shaped]) -> Line {
-    // Trim spaces at both ends of a wrapped line.
+/// A line of `chars`, trimmed of spaces at both ends; an empty line is `empty_size` high.
+fn make_line(chars: &[Shaped], empty_size: u32) -> Line {
     let start = chars
         .iter()
         .position(|s| s.ch != ' ')
@@ -142,33 +202,50 @@ fn make_line(chars: &[Shaped]) -> Line {
         .iter()
         .rposition(|s| s.ch != ' ')
         .map_or(start, |e| e + 1);
+    let chars = &chars[start..end];
     let mut pen = 0.0;
-    let mut line = Line::default();
-    for (i, s) in chars[start..end].iter().enumerate() {
+    let mut line = Line {
+        size: empty_size.max(1),
+        ..Line::default()
+    };
+    if let Some(biggest) = chars.iter().map(|s| s.size).max() {
+        line.size = biggest;
+        line.lead = chars
+            .iter()
+            .find(|s| s.size == biggest)
+            .map_or(0, |s| s.style);
+    }
+    for (i, s) in chars.iter().enumerate() {
+        if s.ch == '\n' {
+            continue;
+        }
         line.glyphs.push(Placed {
+            style: s.style,
             face: s.face,
             id: s.id,
             x: pen,
         });
         line.text.push(s.ch);
         // The kerning folded into the last glyph's advance does not count at line end.
-        pen += if start + i + 1 == end {
-            chars[start + i].advance.max(0.0)
+        pen += if i + 1 == chars.len() {
+            s.advance.max(0.0)
         } else {
             s.advance
         };
     }
     line.width = pen;
+    line.chars = chars.to_vec();
     line
 }
 
 /// Greedy line breaking. With `split_words`, a word wider than the line is cut between
-/// characters; without it such a word makes the layout fail (`None`).
-fn wrap(shaped: &[Shaped], max_width: f32, split_words: bool) -> Option<Vec<Line>> {
+/// characters; without it such a word makes the layout fail (`None`). Empty lines are
+/// `size` high.
+fn wrap(shaped: &[Shaped], max_width: f32, split_words: bool, size: u32) -> Option<Vec<Line>> {
     let mut lines = Vec::new();
     for para in shaped.split(|s| s.ch == '\n') {
         if para.is_empty() {
-            lines.push(Line::default());
+            lines.push(make_line(&[], size));
             continue;
         }
         let mut start = 0;
@@ -198,7 +275,7 @@ fn wrap(shaped: &[Shaped], max_width: f32, split_words: bool) -> Option<Vec<Line
                 end += 1;
             }
             if end >= para.len() {
-                lines.push(make_line(&para[start..]));
+                lines.push(make_line(&para[start..], size));
                 break;
             }
             let cut = match last_break {
@@ -206,12 +283,12 @@ fn wrap(shaped: &[Shaped], max_width: f32, split_words: bool) -> Option<Vec<Line
                 _ if split_words => end.max(start + 1),
                 _ => return None,
             };
-            lines.push(make_line(&para[start..cut]));
+            lines.push(make_line(&para[start..cut], size));
             start = cut;
         }
     }
     if lines.is_empty() {
-        lines.push(Line::default());
+        lines.push(make_line(&[], size));
     }
     Some(lines)
 }
@@ -219,7 +296,10 @@ fn wrap(shaped: &[Shaped], max_width: f32, split_words: bool) -> Option<Vec<Line
 /// A text block laid out in a box.
 #[derive(Clone, Debug)]
 pub(crate) struct TextLayout {
+    /// The element's size chosen (its spans scale with it).
     pub size: u32,
+    /// The size of each span style at that size.
+    pub sizes: Vec<u32>,
     pub lines: Vec<(Line, i32, i32)>, // line, x of its start, baseline y
     pub truncated: Option<String>,
     pub missing: Missing,
@@ -228,7 +308,8 @@ pub(crate) struct TextLayout {
 /// The parameters of a text box.
 pub(crate) struct TextBox<'a> {
     pub bounds: Rect,
-    pub chain: &'a Chain,
+    /// The span styles; a plain text has one, at `size`.
+    pub styles: &'a [SpanStyle<'a>],
     pub size: u32,
     pub min_size: u32,
     pub max_lines: u32,
@@ -241,34 +322,45 @@ fn pitch(size: u32, spacing: f32) -> i32 {
     ((size as f32 * spacing).round() as i32).max(1)
 }
 
-fn block_height(n: usize, size: u32, spacing: f32) -> i32 {
-    (n.max(1) as i32 - 1) * pitch(size, spacing) + size as i32
+/// The height of a block of lines: each line's pitch is set by its largest span, and the
+/// last line counts only its em height.
+fn block_height(lines: &[Line], spacing: f32) -> i32 {
+    match lines.split_last() {
+        None => 0,
+        Some((last, rest)) => rest
+            .iter()
+            .map(|l| pitch(l.size, spacing))
+            .fold(last.size as i32, i32::saturating_add),
+    }
 }
 
-/// Fits `text` in the box: the largest size from `size` down to `min_size` at which it
-/// wraps into at most `max_lines` lines that fit the box; failing that, `min_size` with the
-/// overflow cut and an ellipsis.
-pub(crate) fn layout(book: &FontBook, tb: &TextBox<'_>, text: &str) -> TextLayout {
+/// Fits `runs` in the box: the largest size from `size` down to `min_size` at which the
+/// text wraps into at most `max_lines` lines that fit the box; failing that, `min_size`
+/// with the overflow cut and an ellipsis. Spans scale with the element's size.
+pub(crate) fn layout(book: &FontBook, tb: &TextBox<'_>, runs: &[Run<'_>]) -> TextLayout {
     let max_w = tb.bounds.width() as f32;
     let max_h = tb.bounds.height();
-    let min = tb.min_size.clamp(1, tb.size.max(1));
+    let full = tb.size.max(1);
+    let min = tb.min_size.clamp(1, full);
     let mut missing = Missing::new();
-    for size in (min..=tb.size.max(1)).rev() {
-        let shaped = shape(book, tb.chain, text, size as f32, &mut missing);
-        if let Some(lines) = wrap(&shaped, max_w, false) {
+    for size in (min..=full).rev() {
+        let sizes = sizes_at(tb.styles, full, size);
+        let shaped = shape(book, tb.styles, runs, &sizes, &mut missing);
+        if let Some(lines) = wrap(&shaped, max_w, false, size) {
             if lines.len() <= tb.max_lines.max(1) as usize
-                && block_height(lines.len(), size, tb.line_spacing) <= max_h
+                && block_height(&lines, tb.line_spacing) <= max_h
             {
-                return place(book, tb, size, lines, None, missing);
+                return place(book, tb, (size, sizes), lines, None, missing);
             }
         }
     }
     // Does not fit at the smallest size: cut what does not fit and end with an ellipsis.
     let size = min;
-    let shaped = shape(book, tb.chain, text, size as f32, &mut missing);
-    let mut lines = wrap(&shaped, max_w, true).unwrap_or_default();
-    let mut room = tb.max_lines.max(1) as usize;
-    while room > 1 && block_height(room, size, tb.line_spacing) > max_h {
+    let sizes = sizes_at(tb.styles, full, size);
+    let shaped = shape(book, tb.styles, runs, &sizes, &mut missing);
+    let mut lines = wrap(&shaped, max_w, true, size).unwrap_or_default();
+    let mut room = (tb.max_lines.max(1) as usize).min(lines.len().max(1));
+    while room > 1 && block_height(&lines[..room.min(lines.len())], tb.line_spacing) > max_h {
         room -= 1;
     }
     let overflow = lines.len() > room || lines.iter().any(|l| l.width > max_w + 0.01);
@@ -276,7 +368,7 @@ pub(crate) fn layout(book: &FontBook, tb: &TextBox<'_>, text: &str) -> TextLayou
     let mut truncated = None;
     if overflow {
         if let Some(last) = lines.pop() {
-            let cut = ellipsize(book, tb.chain, &last.text, size, max_w, &mut missing);
+            let cut = ellipsize(book, tb.styles, &sizes, &last, max_w, &mut missing);
             truncated = Some(
                 lines
                     .iter()
@@ -288,30 +380,54 @@ pub(crate) fn layout(book: &FontBook, tb: &TextBox<'_>, text: &str) -> TextLayou
             lines.push(cut);
         }
     }
-    place(book, tb, size, lines, truncated, missing)
+    place(book, tb, (size, sizes), lines, truncated, missing)
 }
 
-/// The longest prefix of `text` that fits with `…` after it.
+/// The longest prefix of `line` that fits with `…` after it, the mark set in the style of
+/// the last character kept.
 fn ellipsize(
     book: &FontBook,
-    chain: &Chain,
-    text: &str,
-    size: u32,
+    styles: &[SpanStyle<'_>],
+    sizes: &[u32],
+    line: &Line,
     max_w: f32,
     missing: &mut Missing,
 ) -> Line {
-    let has_ellipsis = chain.0.iter().any(|&f| book.face(f).glyph('…').is_some());
-    let mark = if has_ellipsis { "…" } else { "..." };
-    let chars: Vec<char> = text.chars().collect();
+    let chars = &line.chars;
     for keep in (0..=chars.len()).rev() {
-        let mut candidate: String = chars[..keep].iter().collect();
-        let trimmed = candidate.trim_end().len();
-        candidate.truncate(trimmed);
-        candidate.push_str(mark);
-        let shaped = shape(book, chain, &candidate, size as f32, missing);
-        let line = make_line(&shaped);
-        if line.width <= max_w + 0.01 || keep == 0 {
-            return line;
+        let kept = &chars[..keep];
+        let kept = &kept[..kept.iter().rposition(|s| s.ch != ' ').map_or(0, |e| e + 1)];
+        let style = kept.last().or(chars.first()).map_or(0, |s| s.style);
+        let has_ellipsis = styles.get(style).is_some_and(|st| {
+            st.chain
+                .0
+                .iter()
+                .any(|&f| book.face(f).glyph('…').is_some())
+        });
+        let mark = if has_ellipsis { "…" } else { "..." };
+        // Re-shape the kept characters as runs so that kerning and fallback stay as they were.
+        let mut texts: Vec<(usize, String)> = Vec::new();
+        for s in kept {
+            match texts.last_mut() {
+                Some((st, text)) if *st == s.style => text.push(s.ch),
+                _ => texts.push((s.style, s.ch.to_string())),
+            }
+        }
+        match texts.last_mut() {
+            Some((st, text)) if *st == style => text.push_str(mark),
+            _ => texts.push((style, mark.to_owned())),
+        }
+        let runs: Vec<Run<'_>> = texts
+            .iter()
+            .map(|(style, text)| Run {
+                text,
+                style: *style,
+            })
+            .collect();
+        let shaped = shape(book, styles, &runs, sizes, missing);
+        let cut = make_line(&shaped, line.size);
+        if cut.width <= max_w + 0.01 || keep == 0 {
+            return cut;
         }
     }
     Line::default()
@@ -320,38 +436,42 @@ fn ellipsize(
 fn place(
     book: &FontBook,
     tb: &TextBox<'_>,
-    size: u32,
+    (size, sizes): (u32, Vec<u32>),
     lines: Vec<Line>,
     truncated: Option<String>,
     missing: Missing,
 ) -> TextLayout {
-    let n = lines.len();
-    let block = block_height(n, size, tb.line_spacing);
+    let block = block_height(&lines, tb.line_spacing);
     let b = tb.bounds;
     let top = match tb.valign {
         VAlign::Top => b.y0,
         VAlign::Middle => b.y0 + (b.height() - block).div_euclid(2),
         VAlign::Bottom => b.y1 - block,
     };
-    let primary = book.face(tb.chain.0.first().copied().unwrap_or(0));
-    let baseline_in_em = (size as f32 * primary.baseline_ratio).round() as i32;
-    let p = pitch(size, tb.line_spacing);
+    let mut line_top = top;
     let placed = lines
         .into_iter()
-        .enumerate()
-        .map(|(i, line)| {
+        .map(|line| {
             let w = line.width.round() as i32;
             let x = match tb.align {
                 HAlign::Left => b.x0,
                 HAlign::Center => b.x0 + (b.width() - w).div_euclid(2),
                 HAlign::Right => b.x1 - w,
             };
-            let baseline = top + i as i32 * p + baseline_in_em;
+            let lead = tb
+                .styles
+                .get(line.lead)
+                .and_then(|s| s.chain.0.first().copied())
+                .unwrap_or(0);
+            let ratio = book.face(lead).baseline_ratio;
+            let baseline = line_top + (line.size as f32 * ratio).round() as i32;
+            line_top += pitch(line.size, tb.line_spacing);
             (line, x, baseline)
         })
         .collect();
     TextLayout {
         size,
+        sizes,
         lines: placed,
         truncated,
         missing,
@@ -435,31 +555,37 @@ pub(crate) fn strike_thickness(size: u32) -> i32 {
     ((size as f32 / 14.0).round() as i32).max(1)
 }
 
-/// The natural size of `text` at `size`, in whole pixels: the width of its widest line and
-/// the height of the block, at most `max_lines` lines. With `wrap_width`, the text is broken
-/// to fit that width (as `layout` would, without shrinking); otherwise only at line feeds.
+/// The natural size of `runs` at the element's full `size`, in whole pixels: the width of
+/// its widest line and the height of the block, at most `max_lines` lines. With
+/// `wrap_width`, the text is broken to fit that width (as `layout` would, without
+/// shrinking); otherwise only at line feeds.
 pub(crate) fn natural(
     book: &FontBook,
-    chain: &Chain,
-    text: &str,
+    styles: &[SpanStyle<'_>],
+    runs: &[Run<'_>],
     (size, line_spacing, max_lines): (u32, f32, u32),
     wrap_width: Option<f32>,
     missing: &mut Missing,
 ) -> (i32, i32) {
     let size = size.max(1);
-    let shaped = shape(book, chain, text, size as f32, missing);
+    let sizes = sizes_at(styles, size, size);
+    let shaped = shape(book, styles, runs, &sizes, missing);
     let lines = match wrap_width {
-        Some(w) => wrap(&shaped, w, true).unwrap_or_default(),
-        None => shaped.split(|s| s.ch == '\n').map(make_line).collect(),
+        Some(w) => wrap(&shaped, w, true, size).unwrap_or_default(),
+        None => shaped
+            .split(|s| s.ch == '\n')
+            .map(|p| make_line(p, size))
+            .collect(),
     };
     let n = lines.len().clamp(1, max_lines.max(1) as usize);
-    let width = lines
-        .iter()
-        .take(n)
-        .map(|l| l.width)
-        .fold(0.0f32, f32::max)
-        .ceil() as i32;
-    (width, block_height(n, size, line_spacing))
+    let lines = &lines[..n.min(lines.len())];
+    let width = lines.iter().map(|l| l.width).fold(0.0f32, f32::max).ceil() as i32;
+    let height = if lines.is_empty() {
+        size as i32
+    } else {
+        block_height(lines, line_spacing)
+    };
+    (width, height)
 }
 
 /// A single run of text at one size, unwrapped: used by prices.
@@ -470,7 +596,9 @@ pub(crate) fn run(
     size: u32,
     missing: &mut Missing,
 ) -> Line {
-    make_line(&shape(book, chain, text, size as f32, missing))
+    let styles = [SpanStyle { chain, size }];
+    let shaped = shape(book, &styles, &[Run { text, style: 0 }], &[size], missing);
+    make_line(&shaped, size)
 }
 
 /// The ink extent of the digit `0` at `size`, in whole pixels: `(above, below)` the

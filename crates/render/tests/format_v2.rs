@@ -308,3 +308,217 @@ fn containers_clip_what_does_not_fit() {
         .image;
     assert_eq!(panel.ink_counts()[1], 20 * 40);
 }
+
+fn rich(spans: &str, extra: &str) -> Template {
+    template(&format!(
+        r#"{{"version": 2, "models": ["SL126"], "elements": [
+      {{"type": "text", "box": {{"x": 0, "y": 0, "w": 296, "h": 40}}, "size": 16, "font": ["sans", "cjk"],
+        "spans": [{spans}]{extra}}}]}}"#
+    ))
+}
+
+/// Inked pixels of `ink` inside columns `x0..x1` of a label.
+fn ink_in(img: &esl_render::PanelImage, ink: esl_model::Ink, (x0, x1): (u32, u32)) -> usize {
+    (0..img.height())
+        .flat_map(|y| (x0..x1.min(img.width())).map(move |x| (x, y)))
+        .filter(|&(x, y)| img.ink(x, y) == Some(ink))
+        .count()
+}
+
+/// The first and last column with any ink other than white.
+fn inked_columns(img: &esl_render::PanelImage) -> Option<(u32, u32)> {
+    let cols: Vec<u32> = (0..img.width())
+        .filter(|&x| (0..img.height()).any(|y| img.ink(x, y) != Some(esl_model::Ink::White)))
+        .collect();
+    Some((*cols.first()?, *cols.last()?))
+}
+
+#[test]
+fn rich_text_sets_each_span_in_its_own_style() {
+    use esl_model::Ink;
+    let p = Product::new().with("origin", "Fujian");
+    let r = Renderer::bundled();
+    let plain = rich(r#"{"text": "Origin "}, {"field": "origin"}"#, "");
+    let bold = rich(
+        r#"{"text": "Origin ", "bold": true}, {"field": "origin"}"#,
+        "",
+    );
+    let red = rich(
+        r#"{"text": "Origin ", "bold": true}, {"field": "origin", "color": "red"}"#,
+        "",
+    );
+    // One text, read as one line.
+    for t in [&plain, &bold, &red] {
+        assert_eq!(lines(&bind(t, &p, Model::Sl126)), ["Origin Fujian"]);
+    }
+    let plain_img = r.render(&plain, &p, Model::Sl126).unwrap().image;
+    let bold_img = r.render(&bold, &p, Model::Sl126).unwrap().image;
+    let red_img = r.render(&red, &p, Model::Sl126).unwrap().image;
+    // The bold word is darker and wider; what follows it moves right.
+    let (_, plain_end) = inked_columns(&plain_img).unwrap();
+    let (_, bold_end) = inked_columns(&bold_img).unwrap();
+    assert!(
+        bold_end > plain_end,
+        "bold ends at {bold_end}, plain at {plain_end}"
+    );
+    let word = (0, 50);
+    assert!(
+        ink_in(&bold_img, Ink::Black, word) > ink_in(&plain_img, Ink::Black, word) * 6 / 5,
+        "bold word not darker"
+    );
+    // The red span is red and only red; the bold span stays black.
+    assert_eq!(ink_in(&plain_img, Ink::Red, (0, 296)), 0);
+    let red_start = (0..296)
+        .find(|&x| (0..40).any(|y| red_img.ink(x, y) == Some(Ink::Red)))
+        .expect("no red");
+    let black_end = (0..296)
+        .rev()
+        .find(|&x| (0..40).any(|y| red_img.ink(x, y) == Some(Ink::Black)))
+        .expect("no black");
+    assert!(
+        black_end < red_start,
+        "black to {black_end}, red from {red_start}"
+    );
+}
+
+#[test]
+fn rich_text_wraps_and_shrinks_as_one_text() {
+    let p = Product::new().with("origin", "Fujian Province");
+    // A span twice the element's size keeps that ratio when the text shrinks to fit.
+    let t = template(
+        r#"{"version": 2, "models": ["SL126"], "elements": [
+      {"type": "text", "box": {"x": 0, "y": 0, "w": 120, "h": 44}, "size": 16, "min_size": 6, "max_lines": 2,
+       "spans": [{"text": "99", "size": 32, "bold": true}, {"text": " Origin "}, {"field": "origin"}]}]}"#,
+    );
+    let s = bind(&t, &p, Model::Sl126);
+    let Content::Text(text) = &s.elements()[0].content else {
+        panic!("{:?}", s.elements()[0].content)
+    };
+    // It breaks at a space, across spans, and fits in two lines of the box.
+    assert_eq!(text.lines.len(), 2, "{:?}", text.lines);
+    assert!(text.lines[0].starts_with("99"), "{:?}", text.lines);
+    assert!(!text.truncated);
+    // At 16 px the two lines (37 px pitch for the 32 px span, then 16) need 53 px: it shrinks.
+    assert!(text.size < 16, "size {}", text.size);
+    let img = Renderer::bundled()
+        .render(&t, &p, Model::Sl126)
+        .unwrap()
+        .image;
+    // Every line sits inside the box.
+    for y in 44..img.height() {
+        for x in 0..img.width() {
+            assert_eq!(
+                img.ink(x, y),
+                Some(esl_model::Ink::White),
+                "ink at ({x}, {y})"
+            );
+        }
+    }
+    // The big span shrank in proportion, so the first line is still taller than the second.
+    let row_ink = |y: u32| (0..120).any(|x| img.ink(x, y) == Some(esl_model::Ink::Black));
+    let rows: Vec<u32> = (0..44).filter(|&y| row_ink(y)).collect();
+    let gap = rows
+        .windows(2)
+        .find(|w| w[1] > w[0] + 1)
+        .expect("two lines");
+    let first = gap[0] - rows[0] + 1;
+    let second = rows.last().unwrap() - gap[1] + 1;
+    assert!(
+        first > second * 3 / 2,
+        "first line {first} px, second {second} px"
+    );
+}
+
+#[test]
+fn rich_text_missing_fields() {
+    // A span's own fallback; an empty one leaves the span out.
+    let t = rich(
+        r#"{"text": "Origin: "}, {"field": "origin", "fallback": "unknown"}, {"field": "grade", "fallback": ""}"#,
+        "",
+    );
+    assert_eq!(
+        lines(&bind(&t, &Product::new(), Model::Sl126)),
+        ["Origin: unknown"]
+    );
+    // Without one, the element's fallback stands for the whole text ...
+    let t = rich(
+        r#"{"text": "Origin: "}, {"field": "origin"}"#,
+        r#", "fallback": "—""#,
+    );
+    assert_eq!(lines(&bind(&t, &Product::new(), Model::Sl126)), ["—"]);
+    let hidden = rich(r#"{"text": "Origin: {origin}"}"#, r#", "fallback": """#);
+    assert!(
+        bind(&hidden, &Product::new(), Model::Sl126)
+            .elements()
+            .is_empty()
+    );
+    // ... and without that, the label fails naming the element and the field.
+    let t = rich(r#"{"text": "Origin: "}, {"field": "origin"}"#, "");
+    let err = Renderer::bundled()
+        .bind(&t, &Product::new(), Model::Sl126)
+        .unwrap_err();
+    assert!(err.to_string().contains("elements[0]"), "{err}");
+    assert!(err.to_string().contains("origin"), "{err}");
+}
+
+#[test]
+fn rich_text_rules() {
+    let v1 = r#"{"version": 1, "models": ["SL126"], "elements": [
+      {"type": "text", "box": {"x": 0, "y": 0, "w": 296, "h": 40}, "size": 16, "spans": [{"text": "a"}]}]}"#;
+    assert!(
+        load_err(v1).contains("`spans` needs \"version\": 2"),
+        "{}",
+        load_err(v1)
+    );
+    let cases = [
+        (
+            r#"{"text": "a"}"#,
+            r#", "text": "b""#,
+            "exactly one of `field`, `text` and `spans`",
+        ),
+        (
+            r#"{"text": "a"}"#,
+            r#", "prefix": "b""#,
+            "elements[0].prefix",
+        ),
+        (r#"{"text": "a", "field": "b"}"#, "", "elements[0].spans[0]"),
+        (r#"{"text": "a"}, {}"#, "", "elements[0].spans[1]"),
+        (
+            r#"{"text": "a", "size": 0}"#,
+            "",
+            "elements[0].spans[0].size",
+        ),
+        (
+            r#"{"text": "a", "format": {"kind": "money"}}"#,
+            "",
+            "spans[0].format",
+        ),
+    ];
+    for (spans, extra, expect) in cases {
+        let json = format!(
+            r#"{{"version": 2, "models": ["SL126"], "elements": [
+          {{"type": "text", "box": {{"x": 0, "y": 0, "w": 296, "h": 40}}, "size": 16, "spans": [{spans}]{extra}}}]}}"#
+        );
+        let err = load_err(&json);
+        assert!(err.contains(expect), "{spans} {extra}: {err}");
+    }
+    let empty = r#"{"version": 2, "models": ["SL126"], "elements": [
+      {"type": "text", "box": {"x": 0, "y": 0, "w": 296, "h": 40}, "size": 16, "spans": []}]}"#;
+    assert!(load_err(empty).contains("spans"), "{}", load_err(empty));
+    // An unknown font in a span names the span.
+    let t = rich(r#"{"text": "a", "font": "nope"}"#, "");
+    let err = Renderer::bundled()
+        .bind(&t, &Product::new(), Model::Sl126)
+        .unwrap_err();
+    assert!(err.to_string().contains("elements[0].spans[0]"), "{err}");
+}
+
+#[test]
+fn a_line_feed_in_a_value_starts_a_new_line() {
+    let t = template(
+        r#"{"version": 2, "models": ["SL126"], "elements": [
+      {"type": "text", "box": {"x": 0, "y": 0, "w": 296, "h": 60}, "size": 14, "max_lines": 3, "field": "name"}]}"#,
+    );
+    let p = Product::new().with("name", "Green tea\nJasmine");
+    assert_eq!(lines(&bind(&t, &p, Model::Sl126)), ["Green tea", "Jasmine"]);
+}
