@@ -96,11 +96,39 @@ pub fn blank(model: Model) -> Template {
 }
 
 const WORDS: [&str; 24] = [
-    "Jasmine", "Green", "Tea", "Organic", "Whole", "Milk", "Dark", "Chocolate", "Sparkling",
-    "Water", "Roasted", "Coffee", "Beans", "Basmati", "Rice", "Olive", "Oil", "Extra", "Virgin",
-    "Apple", "Juice", "Crunchy", "Peanut", "Butter",
+    "Jasmine",
+    "Green",
+    "Tea",
+    "Organic",
+    "Whole",
+    "Milk",
+    "Dark",
+    "Chocolate",
+    "Sparkling",
+    "Water",
+    "Roasted",
+    "Coffee",
+    "Beans",
+    "Basmati",
+    "Rice",
+    "Olive",
+    "Oil",
+    "Extra",
+    "Virgin",
+    "Apple",
+    "Juice",
+    "Crunchy",
+    "Peanut",
+    "Butter",
 ];
-const CJK: [&str; 6] = ["茉莉花茶", "全脂牛奶", "黑巧克力", "矿泉水", "咖啡豆", "橄榄油"];
+const CJK: [&str; 6] = [
+    "茉莉花茶",
+    "全脂牛奶",
+    "黑巧克力",
+    "矿泉水",
+    "咖啡豆",
+    "橄榄油",
+];
 const SPECS: [&str; 6] = ["100 g", "1 L", "500 g", "330 ml × 6", "1.5 kg", "250 ml"];
 
 /// The GS1 check digit of 12 digits.
@@ -139,7 +167,10 @@ pub fn products(n: usize) -> Vec<Product> {
                 .with("name", name.join(" "))
                 .with("spec", SPECS[i % SPECS.len()])
                 .with("price", format!("{}.{:02}", cents / 100, cents % 100))
-                .with("promote_price", format!("{}.{:02}", promo / 100, promo % 100))
+                .with(
+                    "promote_price",
+                    format!("{}.{:02}", promo / 100, promo % 100),
+                )
                 .with("bar_code", ean)
                 .with("qr_code", format!("https://esl.example/p/sku-{i:05}"))
         })

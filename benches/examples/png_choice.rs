@@ -29,7 +29,11 @@ fn png_crate(label: &PanelImage) -> Vec<u8> {
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, w as u32, h as u32);
     enc.set_color(png::ColorType::Indexed);
-    enc.set_depth(if depth == 1 { png::BitDepth::One } else { png::BitDepth::Two });
+    enc.set_depth(if depth == 1 {
+        png::BitDepth::One
+    } else {
+        png::BitDepth::Two
+    });
     enc.set_palette(inks.iter().flat_map(|i| i.rgb()).collect::<Vec<u8>>());
     enc.set_compression(png::Compression::Balanced);
     enc.set_filter(png::Filter::NoFilter);
@@ -89,18 +93,45 @@ fn main() {
         let base = measure("png crate (before)", labels, &png_crate);
         let mut opts = Vec::new();
         for level in [1u8, 2, 3, 4, 6, 9] {
-            opts.push((format!("miniz {level} none"), PngCompression::Miniz(level), PngFilter::None));
+            opts.push((
+                format!("miniz {level} none"),
+                PngCompression::Miniz(level),
+                PngFilter::None,
+            ));
         }
         for level in [1u8, 3, 6] {
-            opts.push((format!("miniz {level} auto"), PngCompression::Miniz(level), PngFilter::Auto));
-            opts.push((format!("miniz {level} up"), PngCompression::Miniz(level), PngFilter::Up));
+            opts.push((
+                format!("miniz {level} auto"),
+                PngCompression::Miniz(level),
+                PngFilter::Auto,
+            ));
+            opts.push((
+                format!("miniz {level} up"),
+                PngCompression::Miniz(level),
+                PngFilter::Up,
+            ));
         }
-        opts.push(("fdeflate none".into(), PngCompression::Fdeflate, PngFilter::None));
-        opts.push(("fdeflate auto".into(), PngCompression::Fdeflate, PngFilter::Auto));
+        opts.push((
+            "fdeflate none".into(),
+            PngCompression::Fdeflate,
+            PngFilter::None,
+        ));
+        opts.push((
+            "fdeflate auto".into(),
+            PngCompression::Fdeflate,
+            PngFilter::Auto,
+        ));
         for (n, compression, filter) in opts {
-            let o = PngOptions { compression, filter };
+            let o = PngOptions {
+                compression,
+                filter,
+            };
             let b = measure(&n, labels, &|l| l.to_png_with(1, o).expect("encodes"));
-            println!("{:<24} {:>+9.1}%", "", (b as f64 / base as f64 - 1.0) * 100.0);
+            println!(
+                "{:<24} {:>+9.1}%",
+                "",
+                (b as f64 / base as f64 - 1.0) * 100.0
+            );
         }
     }
 }

@@ -36,10 +36,7 @@ fn args() -> Args {
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .unwrap_or_else(|| panic!("{flag} needs a value"))
-        };
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.as_str() {
             "--threads" => a.threads = value().parse().expect("--threads takes a number"),
             "--runs" => a.runs = value().parse().expect("--runs takes a number"),
@@ -54,7 +51,9 @@ fn args() -> Args {
 
 /// One label, as a batch does it: bind, fingerprint, rasterise, PNG, write.
 fn label(renderer: &Renderer, t: &Template, p: &Product, m: Model, path: &Path) -> usize {
-    let scene = renderer.bind(t, p, m).expect("the design binds every product");
+    let scene = renderer
+        .bind(t, p, m)
+        .expect("the design binds every product");
     let fp = scene.fingerprint();
     std::hint::black_box(fp);
     let png = renderer.rasterise(&scene).to_png(1).expect("PNG encodes");
@@ -75,7 +74,15 @@ fn batch(
     let bytes = set
         .par_iter()
         .enumerate()
-        .map(|(i, p)| label(renderer, t, p, m, &dir.join(format!("{kind}-{}-{i}.png", m.name()))))
+        .map(|(i, p)| {
+            label(
+                renderer,
+                t,
+                p,
+                m,
+                &dir.join(format!("{kind}-{}-{i}.png", m.name())),
+            )
+        })
         .sum();
     (start.elapsed(), bytes)
 }
@@ -139,11 +146,6 @@ fn main() {
         for (k, (m, _)) in templates.iter().enumerate() {
             line(m.name(), per_size[k].clone(), bytes[k], set.len());
         }
-        line(
-            "mixed",
-            mixed,
-            bytes.iter().sum(),
-            set.len() * SIZES.len(),
-        );
+        line("mixed", mixed, bytes.iter().sum(), set.len() * SIZES.len());
     }
 }

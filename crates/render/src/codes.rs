@@ -289,12 +289,15 @@ pub(crate) fn encode_qr(value: &str, level: QrEcLevel) -> Result<Qr, CodeError> 
         QrEcLevel::Q => ECL::Q,
         QrEcLevel::H => ECL::H,
     };
-    let code = QRBuilder::new(value.as_bytes()).ecl(ec).build().map_err(|e| {
-        CodeError(format!(
-            "cannot encode {} bytes as a QR code: {e}",
-            value.len()
-        ))
-    })?;
+    let code = QRBuilder::new(value.as_bytes())
+        .ecl(ec)
+        .build()
+        .map_err(|e| {
+            CodeError(format!(
+                "cannot encode {} bytes as a QR code: {e}",
+                value.len()
+            ))
+        })?;
     let n = code.size;
     let dark = code.data[..n * n].iter().map(|m| m.value()).collect();
     // At most 177 modules a side.

@@ -133,7 +133,9 @@ fn miniz(data: &[u8], level: u8, out: &mut Vec<u8>) {
             }
             _ => {
                 let flags = create_comp_flags_from_zip_params(i32::from(level), 15, 0);
-                &mut slot.insert((level, Box::new(CompressorOxide::new(flags)))).1
+                &mut slot
+                    .insert((level, Box::new(CompressorOxide::new(flags))))
+                    .1
             }
         };
         let (status, _) = compress_to_output(d, data, TDEFLFlush::Finish, |bytes| {

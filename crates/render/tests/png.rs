@@ -54,12 +54,17 @@ fn check(label: &PanelImage) {
             assert_eq!((depth, &palette), (want_depth, &want_palette), "{opts:?}");
             let want = label.to_rgb_image(scale).expect("scale is small");
             assert_eq!((w, h), want.dimensions(), "{opts:?} ×{scale}");
-            assert!(rgb == want.as_raw().as_slice(), "pixels differ: {opts:?} ×{scale}");
+            assert!(
+                rgb == want.as_raw().as_slice(),
+                "pixels differ: {opts:?} ×{scale}"
+            );
         }
     }
     assert_eq!(
         label.to_png(1).expect("encodes"),
-        label.to_png_with(1, PngOptions::default()).expect("encodes")
+        label
+            .to_png_with(1, PngOptions::default())
+            .expect("encodes")
     );
 }
 
@@ -96,10 +101,84 @@ fn noisy_pictures_of_every_model_decode_to_their_pixels() {
                 s ^= s >> 17;
                 s ^= s << 5;
                 // Runs as well as noise, so the filters and matches get used.
-                if (i / w) % 3 == 0 { 0 } else { (s % inks) as u8 }
+                if (i / w) % 3 == 0 {
+                    0
+                } else {
+                    (s % inks) as u8
+                }
             })
             .collect();
         let label = PanelImage::from_indices(m, px).expect("indices of the model's inks");
         check(&label);
+    }
+}
+
+#[test]
+fn png_bytes_are_the_same_on_any_thread_and_after_any_other_image() {
+    // The writer keeps its deflate state per thread: an image must come out the same from a
+    // fresh thread as after other images (and other levels) on a busy one.
+    let renderer = Renderer::bundled();
+    let product = Product::from_json(
+        &std::fs::read(root().join("templates/products/promo.json")).expect("the promo product"),
+    )
+    .expect("valid");
+    let mut labels = Vec::new();
+    for (file, m) in [
+        ("shelf-2.13.json", Model::Sl121),
+        ("shelf-2.6.json", Model::Sl126Plus),
+        ("shelf-4.2.json", Model::Sl142),
+    ] {
+        let t = Template::load(&root().join("templates").join(file)).expect("a sample");
+        labels.push(renderer.render(&t, &product, m).expect("renders").image);
+    }
+    let fresh: Vec<Vec<u8>> = labels
+        .iter()
+        .map(|l| {
+            let l = l.clone();
+            std::thread::spawn(move || l.to_png(1).expect("encodes"))
+                .join()
+                .expect("the thread ends")
+        })
+        .collect();
+    let busy: Vec<Vec<Vec<u8>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|k| {
+                let labels = &labels;
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    for round in 0..3 {
+                        for i in 0..labels.len() {
+                            let l = &labels[(i + k + round) % labels.len()];
+                            // Another level in between, so the state is re-made too.
+                            let other = PngOptions {
+                                compression: PngCompression::Miniz(9),
+                                filter: PngFilter::Up,
+                            };
+                            l.to_png_with(1, other).expect("encodes");
+                            out.push(l.to_png(1).expect("encodes"));
+                            out.push(l.to_png(1).expect("encodes"));
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("the thread ends"))
+            .collect()
+    });
+    for (k, out) in busy.iter().enumerate() {
+        let mut n = 0;
+        for round in 0..3 {
+            for i in 0..labels.len() {
+                let want = &fresh[(i + k + round) % labels.len()];
+                assert!(
+                    out[n] == *want && out[n + 1] == *want,
+                    "thread {k}, image {n}"
+                );
+                n += 2;
+            }
+        }
     }
 }
