@@ -45,6 +45,14 @@ pub struct DitherArgs {
     /// Scan every row left to right (error diffusion alternates by default).
     #[arg(long)]
     no_serpentine: bool,
+    /// Flat areas this near an ink (OKLab distance x 100, 0 to 50), or fully red by the
+    /// red policy, print as solid ink; 0 dithers everything.
+    #[arg(long, default_value_t = Options::DEFAULT_SOLID)]
+    solid: f32,
+    /// Error diffusion: how strongly blue noise modulates the choice of ink, 0 to 1; 0 is
+    /// the plain kernel.
+    #[arg(long, default_value_t = Options::DEFAULT_JITTER)]
+    jitter: f32,
     /// Where to write the indexed PNG (exactly the model's size).
     #[arg(short, long)]
     output: PathBuf,
@@ -92,6 +100,8 @@ pub fn run(args: DitherArgs) -> Result<()> {
     check("brightness", args.brightness, -1.0, 1.0)?;
     check("contrast", args.contrast, 0.0, 10.0)?;
     check("gamma", args.gamma, 0.1, 10.0)?;
+    check("solid", args.solid, 0.0, 50.0)?;
+    check("jitter", args.jitter, 0.0, 1.0)?;
     let picture = image::ImageReader::open(&args.input)
         .with_context(|| format!("opening {}", args.input.display()))?
         .with_guessed_format()
@@ -113,6 +123,8 @@ pub fn run(args: DitherArgs) -> Result<()> {
         },
         serpentine: !args.no_serpentine,
         threshold: args.threshold,
+        solid: args.solid,
+        jitter: args.jitter,
     };
     let indices = quantise::quantise(&fitted, model.palette(), &opts);
     let label = PanelImage::from_indices(model, indices)

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use esl_model::{Model, Product};
 use esl_render::{FontBook, RenderOptions, Renderer, Template};
 
+mod api;
 mod dither;
 mod net;
 mod reprice;
@@ -117,6 +118,9 @@ enum Command {
     Dither(dither::DitherArgs),
     #[command(flatten)]
     Net(net::NetCommand),
+    /// Call any endpoint of the platform: `esl api <path words> [--param value]…`
+    /// (`esl api --list` shows them all; secret from ESL_SECRET).
+    Api(api::ApiArgs),
     /// Import products or label bindings into a label registry.
     Import {
         #[command(subcommand)]
@@ -142,6 +146,7 @@ fn run(command: Command) -> Result<()> {
         Command::Render(args) => render(&args),
         Command::Demo { out, scale } => reprice::demo(&out, scale),
         Command::Net(cmd) => net::run(cmd),
+        Command::Api(args) => api::run(args),
         Command::Import { what } => reprice::run_import(what),
         Command::Reprice(args) => reprice::run_reprice(args),
         Command::Golden {

@@ -78,15 +78,40 @@ pub enum NetCommand {
     },
 }
 
-/// Where the platform is and who we are.
-#[derive(Debug, Args)]
+/// Where the platform is and who we are: the one way every command that calls the platform
+/// is configured (`api`, `push`, `flash`, `labels`, `reprice --push`, `hooks`, `serve`).
+/// The secret key is read only from `ESL_SECRET`.
+#[derive(Clone, Debug, Args)]
 pub struct Connection {
     /// The platform's base URL (the simulator prints its own).
-    #[arg(long, default_value = DEFAULT_BASE_URL)]
+    #[arg(long, env = "ESL_BASE_URL", default_value = DEFAULT_BASE_URL)]
     pub base_url: String,
     /// The app_id the platform gave you.
-    #[arg(long)]
-    pub app_id: String,
+    #[arg(long, env = "ESL_APP_ID")]
+    pub app_id: Option<String>,
+}
+
+impl Connection {
+    /// The app_id, or an error saying how to give one.
+    ///
+    /// # Errors
+    /// When neither `--app-id` nor `ESL_APP_ID` is set.
+    pub fn app_id(&self) -> Result<&str> {
+        self.app_id
+            .as_deref()
+            .filter(|a| !a.trim().is_empty())
+            .ok_or_else(|| anyhow::anyhow!("no app_id: give --app-id or set ESL_APP_ID"))
+    }
+
+    /// A client for this platform, signing with the secret of `ESL_SECRET`.
+    ///
+    /// # Errors
+    /// No app_id, no `ESL_SECRET`, or a base URL that is not http(s).
+    pub fn client(&self) -> Result<Client> {
+        Ok(Client::builder(self.app_id()?.to_owned(), secret()?)
+            .base_url(self.base_url.clone())
+            .build()?)
+    }
 }
 
 /// LED colours of `esl flash --color` (seed 001, ESL §4.3.6).
@@ -140,9 +165,7 @@ fn secret() -> Result<Secret> {
 }
 
 fn client(conn: &Connection) -> Result<Client> {
-    Ok(Client::builder(conn.app_id.clone(), secret()?)
-        .base_url(conn.base_url.clone())
-        .build()?)
+    conn.client()
 }
 
 async fn run_async(cmd: NetCommand) -> Result<()> {

@@ -22,7 +22,7 @@ use esl_diff::{
     Registry, RenderEnv, RepriceOptions, RunReport, TemplateLibrary,
 };
 use esl_model::{Model, Product};
-use esl_push::{Client, DEFAULT_BASE_URL, Secret};
+use esl_push::{Client, Secret};
 use esl_render::{Renderer, Template};
 use esl_sim::{ApFixture, EslFixture, Fixture, ShopFixture, SimConfig, Simulator};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -101,14 +101,11 @@ pub struct RepriceArgs {
     pub out: Option<PathBuf>,
     /// Push the rendered labels through the platform (secret from ESL_SECRET). Without it,
     /// nothing is acknowledged and rendered labels stay pending.
-    #[arg(long, requires = "app_id")]
-    pub push: bool,
-    /// The platform's base URL.
-    #[arg(long, default_value = DEFAULT_BASE_URL)]
-    pub base_url: String,
-    /// The app_id the platform gave you.
     #[arg(long)]
-    pub app_id: Option<String>,
+    pub push: bool,
+    /// The platform (used with `--push`).
+    #[command(flatten)]
+    pub conn: crate::net::Connection,
     /// Also write the run report as JSON to this file.
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
@@ -395,12 +392,7 @@ pub fn run_reprice(args: RepriceArgs) -> Result<()> {
         ..RepriceOptions::default()
     };
     let pusher = if args.push && !args.dry_run {
-        let app_id = args.app_id.clone().unwrap_or_default();
-        let secret = Secret::from_env(esl_push::sign::SECRET_ENV)?;
-        let client = Client::builder(app_id, secret)
-            .base_url(args.base_url.clone())
-            .build()?;
-        Some(Pusher::new(client, args.concurrency))
+        Some(Pusher::new(args.conn.client()?, args.concurrency))
     } else {
         None
     };

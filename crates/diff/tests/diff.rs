@@ -135,6 +135,7 @@ fn fixture(labels: &[(String, Model, String)]) -> Fixture {
                 software_version: "1.0.1".into(),
             })
             .collect(),
+        ..Fixture::default()
     }
 }
 

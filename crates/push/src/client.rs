@@ -10,13 +10,14 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::api::{self, ApiRequest, Encoded};
 use crate::body::{self, Body, FilePart};
 use crate::error::{ApiCode, PushError, TransportKind, keep_body};
 use crate::retry::RetryPolicy;
 use crate::sign::{Secret, random_nonce, sign, timestamp_now};
 use crate::types::{
     ApInfo, ApPage, ApSummary, BindEsl, EslCodeOrSn, EslIdOrCode, EslIdReply, EslInfo, EslPage,
-    EslSummary, FlashLed, Overview, Page, PushImage, Receipt, UnbindEsl,
+    EslSummary, FlashLed, ImageBytes, Overview, Page, PushImage, Receipt, UnbindEsl,
 };
 
 /// The seed's UAT host (seed 001, ESL §2 and the shop APIs).
@@ -477,6 +478,62 @@ impl Client {
             .call(ep, &[("shop_id", shop_id), ("ap_id", ap_id)], None)
             .await?;
         Ok(receipt(reply))
+    }
+
+    /// Sends a typed request of the endpoint table ([`crate::api`]): its parameters are
+    /// checked against the table first, arrays go as JSON text in one field, a file parameter
+    /// makes the body multipart.
+    ///
+    /// # Errors
+    /// [`PushError::InvalidRequest`] before sending if a required parameter is empty or a
+    /// value does not fit; then as every call ([`PushError::Api`] with the platform's code).
+    pub async fn send<R: ApiRequest>(&self, req: &R) -> Result<R::Reply, PushError> {
+        let ep = R::ENDPOINT;
+        let mut text = Vec::new();
+        let mut file = None;
+        for (name, value) in req.params() {
+            match value {
+                Encoded::Text(t) => text.push((name.to_owned(), t)),
+                Encoded::File(bytes) => file = Some((name, bytes)),
+            }
+        }
+        Ok(self.call_checked(ep, &text, file).await?.data)
+    }
+
+    /// Calls an endpoint of the table with untyped text parameters and at most one file;
+    /// the parameters are checked against the table ([`api::Endpoint::validate`]) before
+    /// anything is sent. Returns the reply's `data`.
+    ///
+    /// # Errors
+    /// [`PushError::InvalidRequest`] naming the parameter for an unknown, missing, repeated
+    /// or malformed one; then as every call.
+    pub async fn call_endpoint(
+        &self,
+        ep: &'static api::Endpoint,
+        params: &[(String, String)],
+        file: Option<(&'static str, ImageBytes)>,
+    ) -> Result<serde_json::Value, PushError> {
+        Ok(self.call_checked(ep, params, file).await?.data)
+    }
+
+    async fn call_checked<T: DeserializeOwned>(
+        &self,
+        ep: &'static api::Endpoint,
+        params: &[(String, String)],
+        file: Option<(&'static str, ImageBytes)>,
+    ) -> Result<Reply<T>, PushError> {
+        let borrowed: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let files: Vec<&str> = file.iter().map(|(n, _)| *n).collect();
+        ep.validate(&borrowed, &files)
+            .map_err(|e| invalid(ep.path, e.to_string()))?;
+        let part = file.as_ref().map(|(field, bytes)| FilePart {
+            field,
+            bytes: bytes.as_ref(),
+        });
+        self.call(ep.path, &borrowed, part).await
     }
 
     /// Any endpoint, form-encoded, with the same signing and retries; returns `data` as JSON.

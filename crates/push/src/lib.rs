@@ -11,6 +11,9 @@
 //! * [`sign`]: the signing rules and the [`Secret`] type that never prints its value.
 //! * [`Client`]: typed endpoints ([`Client::push_image`], [`Client::flash_led`],
 //!   [`Client::bind_esl`], [`Client::esl_list_all`], …) and [`Client::push_batch`].
+//! * [`api`]: every endpoint of seeds 000 and 001 in one table, each with a typed request
+//!   and reply, sent with [`Client::send`] (or untyped, checked against the table, with
+//!   [`Client::call_endpoint`]).
 //! * [`RetryPolicy`]: exponential back-off with full jitter for transient failures only.
 //! * [`PushError`] and [`ApiCode`]: every error code of the seed, typed.
 //!
@@ -35,6 +38,7 @@
 #![warn(missing_docs, clippy::missing_errors_doc, clippy::missing_panics_doc)]
 #![forbid(unsafe_code)]
 
+pub mod api;
 mod body;
 mod client;
 mod error;

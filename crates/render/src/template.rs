@@ -1224,6 +1224,8 @@ impl ImageElement {
                 },
                 serpentine: d.serpentine,
                 threshold,
+                solid: d.solid,
+                jitter: d.jitter,
             },
         }
     }
@@ -1255,6 +1257,16 @@ pub struct DitherSpec {
     /// Which colours may become red on black/white/red models.
     #[serde(default)]
     pub red: RedSpec,
+    /// Flat areas of a colour this near an ink (OKLab distance × 100, 0 to 50, default 4),
+    /// or that the red policy lets be fully red, print as solid ink; 0 dithers everything.
+    #[serde(default = "dither_solid", deserialize_with = "solid")]
+    #[schemars(range(min = 0, max = 50))]
+    pub solid: f32,
+    /// Error diffusion: how strongly blue noise modulates the choice of ink, 0 to 1
+    /// (default 0.2); 0 is the plain kernel.
+    #[serde(default = "dither_jitter", deserialize_with = "jitter")]
+    #[schemars(range(min = 0, max = 1))]
+    pub jitter: f32,
 }
 
 /// Which colours of a picture may be drawn red on black/white/red models, by HSV hue and
@@ -1300,6 +1312,12 @@ fn dither_unit() -> f32 {
 fn dither_serpentine() -> bool {
     true
 }
+fn dither_jitter() -> f32 {
+    quantise::Options::DEFAULT_JITTER
+}
+fn dither_solid() -> f32 {
+    quantise::Options::DEFAULT_SOLID
+}
 
 /// A number within `lo..=hi`, or a deserialisation error naming the key and the range
 /// (the JSON path of an error inside an element stops at the element).
@@ -1326,6 +1344,12 @@ fn contrast<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
 }
 fn gamma<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
     bounded(d, "dither.gamma", 0.1, 10.0)
+}
+fn jitter<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    bounded(d, "dither.jitter", 0.0, 1.0)
+}
+fn solid<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    bounded(d, "dither.solid", 0.0, 50.0)
 }
 fn degrees<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
     bounded(d, "a dither.red hue limit", 0.0, 180.0)

@@ -135,49 +135,20 @@ fn shape(
     out
 }
 
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x2E80..=0x2FDF | 0x3000..=0x30FF | 0x3100..=0x31FF | 0x3400..=0x4DBF
-        | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x2FFFF)
-}
-
-/// Characters that must not start a line (closing punctuation, CJK and Latin).
-fn no_break_before(c: char) -> bool {
-    matches!(
-        c,
-        '，' | '。'
-            | '、'
-            | '；'
-            | '：'
-            | '？'
-            | '！'
-            | '）'
-            | '】'
-            | '》'
-            | '」'
-            | '』'
-            | '’'
-            | '”'
-            | ','
-            | '.'
-            | ';'
-            | ':'
-            | '!'
-            | '?'
-            | ')'
-            | ']'
-            | '}'
-            | '%'
-            | '…'
-    )
-}
-
-/// Whether a line may break between `a` and `b` (spaces are handled separately).
-fn can_break_between(a: char, b: char) -> bool {
-    if no_break_before(b) {
-        return false;
+/// The break opportunities of a paragraph by the Unicode line-breaking algorithm (UAX #14):
+/// `at[i]` says a line may start at character `i` (for `0 < i < len`). It covers spaces,
+/// hyphens, slashes, Chinese and Japanese between characters (never before closing
+/// punctuation or after opening punctuation), Hangul between words, and no-break spaces.
+fn break_points(para: &[Shaped]) -> Vec<bool> {
+    let text: String = para.iter().map(|s| s.ch).collect();
+    let starts: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
+    let mut at = vec![false; para.len() + 1];
+    for (byte, _) in unicode_linebreak::linebreaks(&text) {
+        if let Ok(i) = starts.binary_search(&byte) {
+            at[i] = true;
+        }
     }
-    is_cjk(a) || is_cjk(b) || a == '-' || a == '/' || a == '–'
+    at
 }
 
 /// A laid-out line: its glyphs, width in pixels and text; `size` is its largest span size
@@ -238,9 +209,88 @@ fn make_line(chars: &[Shaped], empty_size: u32) -> Line {
     line
 }
 
-/// Greedy line breaking. With `split_words`, a word wider than the line is cut between
-/// characters; without it such a word makes the layout fail (`None`). Empty lines are
-/// `size` high.
+/// Greedy line breaking of one paragraph from character `from`: the ranges of its lines.
+/// With `split_words`, a word wider than the line is cut between characters; without it
+/// such a word makes the layout fail (`None`).
+fn greedy(
+    para: &[Shaped],
+    breaks: &[bool],
+    from: usize,
+    max_width: f32,
+    split_words: bool,
+) -> Option<Vec<(usize, usize)>> {
+    let mut lines = Vec::new();
+    let mut start = from;
+    while start < para.len() {
+        // Skip leading spaces of a wrapped line.
+        while start < para.len() && para[start].ch == ' ' && start > 0 {
+            start += 1;
+        }
+        if start >= para.len() {
+            break;
+        }
+        let mut width = 0.0;
+        let mut last_break: Option<usize> = None; // index where the next line starts
+        let mut end = start;
+        while end < para.len() {
+            let s = para[end];
+            if end > start && breaks[end] {
+                last_break = Some(end);
+            }
+            if s.ch != ' ' && width + s.advance > max_width + 0.01 && end > start {
+                break;
+            }
+            width += s.advance;
+            end += 1;
+        }
+        if end >= para.len() {
+            lines.push((start, para.len()));
+            break;
+        }
+        let cut = match last_break {
+            Some(b) if b > start => b,
+            _ if split_words => end.max(start + 1),
+            _ => return None,
+        };
+        lines.push((start, cut));
+        start = cut;
+    }
+    Some(lines)
+}
+
+/// Lines of one paragraph: greedy, then, line by line, a break at a space preferred to a
+/// break inside a run of Chinese (or after a hyphen) when it costs no extra line — so
+/// "Jasmine Green Tea 茉莉花茶" breaks as "Jasmine Green Tea / 茉莉花茶", not "… Tea 茉莉 / 花茶".
+fn wrap_paragraph(
+    para: &[Shaped],
+    max_width: f32,
+    split_words: bool,
+) -> Option<Vec<(usize, usize)>> {
+    let breaks = break_points(para);
+    let mut lines = greedy(para, &breaks, 0, max_width, split_words)?;
+    let at_space = |b: usize| b > 0 && para[b - 1].ch == ' ';
+    let mut k = 0;
+    while k + 1 < lines.len() {
+        let (start, cut) = lines[k];
+        if !at_space(cut) {
+            let space = (start + 1..cut).rev().find(|&b| breaks[b] && at_space(b));
+            if let Some(b) = space {
+                if let Some(rest) = greedy(para, &breaks, b, max_width, split_words) {
+                    if k + 1 + rest.len() <= lines.len() {
+                        lines.truncate(k);
+                        lines.push((start, b));
+                        lines.extend(rest);
+                    }
+                }
+            }
+        }
+        k += 1;
+    }
+    Some(lines)
+}
+
+/// Line breaking: paragraphs at line feeds, each wrapped to `max_width` (see
+/// [`wrap_paragraph`]). Empty lines are `size` high.
 fn wrap(shaped: &[Shaped], max_width: f32, split_words: bool, size: u32) -> Option<Vec<Line>> {
     let mut lines = Vec::new();
     for para in shaped.split(|s| s.ch == '\n') {
@@ -248,43 +298,8 @@ fn wrap(shaped: &[Shaped], max_width: f32, split_words: bool, size: u32) -> Opti
             lines.push(make_line(&[], size));
             continue;
         }
-        let mut start = 0;
-        while start < para.len() {
-            // Skip leading spaces of a wrapped line.
-            while start < para.len() && para[start].ch == ' ' && start > 0 {
-                start += 1;
-            }
-            if start >= para.len() {
-                break;
-            }
-            let mut width = 0.0;
-            let mut last_break: Option<usize> = None; // index where the next line starts
-            let mut end = start;
-            while end < para.len() {
-                let s = para[end];
-                if end > start {
-                    let prev = para[end - 1];
-                    if s.ch == ' ' || (prev.ch != ' ' && can_break_between(prev.ch, s.ch)) {
-                        last_break = Some(end);
-                    }
-                }
-                if s.ch != ' ' && width + s.advance > max_width + 0.01 && end > start {
-                    break;
-                }
-                width += s.advance;
-                end += 1;
-            }
-            if end >= para.len() {
-                lines.push(make_line(&para[start..], size));
-                break;
-            }
-            let cut = match last_break {
-                Some(b) if b > start => b,
-                _ if split_words => end.max(start + 1),
-                _ => return None,
-            };
-            lines.push(make_line(&para[start..cut], size));
-            start = cut;
+        for (start, end) in wrap_paragraph(para, max_width, split_words)? {
+            lines.push(make_line(&para[start..end], size));
         }
     }
     if lines.is_empty() {

@@ -611,6 +611,69 @@ fn gallery() {
         128,
         scale as usize,
     );
+    // The logo: original, default, `solid` off, textbook FS.
+    let logo_img = logo(w, h);
+    image::imageops::resize(
+        &logo_img,
+        w * scale,
+        h * scale,
+        image::imageops::FilterType::Nearest,
+    )
+    .save(dir.join("logo-original.png"))
+    .expect("write logo original");
+    let solid_off = Options {
+        solid: 0.0,
+        ..Options::default()
+    };
+    for (name, inks) in [
+        (
+            "logo-default",
+            quantise::quantise(&logo_img, Palette::BlackWhiteRed, &Options::default()),
+        ),
+        (
+            "logo-solid-off",
+            quantise::quantise(&logo_img, Palette::BlackWhiteRed, &solid_off),
+        ),
+        (
+            "logo-textbook-fs-linear",
+            textbook_fs(&logo_img, Palette::BlackWhiteRed, true),
+        ),
+        (
+            "logo-default-bw",
+            quantise::quantise(&logo_img, Palette::BlackWhite, &Options::default()),
+        ),
+    ] {
+        write_indexed(
+            &dir.join(format!("{name}.png")),
+            &inks,
+            w as usize,
+            scale as usize,
+        );
+        println!("{name}: ΔE {:.2}", perceptual_error(&logo_img, &inks));
+    }
+    // Flat sRGB 112 and 184 greys, plain kernel against the default's jitter.
+    for grey in [112u8, 184] {
+        let fill = RgbaImage::from_pixel(64, 32, Rgba([grey, grey, grey, 255]));
+        for (name, o) in [
+            (
+                "plain",
+                Options {
+                    jitter: 0.0,
+                    ..Options::default()
+                },
+            ),
+            ("default", Options::default()),
+        ] {
+            let inks = quantise::quantise(&fill, Palette::BlackWhite, &o);
+            write_indexed(&dir.join(format!("flat-{grey}-{name}.png")), &inks, 64, 4);
+        }
+    }
+    println!();
+    println!("| picture | palette | default | textbook FS, linear light |");
+    println!("|---|---|---|---|");
+    for (name, palette, ours, fs) in versus_textbook() {
+        println!("| {name} | {palette:?} | {ours:.2} | {fs:.2} |");
+    }
     // The controls, each on the default algorithm.
     let controls: [(&str, Options); 8] = [
         (
@@ -830,6 +893,382 @@ fn dither_settings_are_checked_when_loading() {
         err.contains("saturation limit") && err.contains("outside 0 to 1"),
         "{err}"
     );
+    assert!(load(r#"{"solid": 0, "jitter": 0}"#).is_ok());
+    let err = load(r#"{"solid": 51}"#).unwrap_err().to_string();
+    assert!(err.contains("dither.solid 51 is outside 0 to 50"), "{err}");
+    let err = load(r#"{"jitter": -0.5}"#).unwrap_err().to_string();
+    assert!(
+        err.contains("dither.jitter -0.5 is outside 0 to 1"),
+        "{err}"
+    );
     let err = load(r#"{"speed": 1}"#).unwrap_err().to_string();
     assert!(err.contains("speed"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Logos: flat brand colours print solid
+
+/// A logo-like picture, `w × h`, on white: a brand-red disc RGB(200, 20, 30) with a white
+/// star-like cut-out, dark grey bars RGB(60, 60, 60) one and two pixels thick, a black
+/// wordmark block, a pale grey tag RGB(250, 250, 250) and a flat mid-grey RGB(150, 150,
+/// 150) bar. Edges are anti-aliased by 4 × 4 supersampling in linear light and softened
+/// by a 3 × 3 box blur, as a scanned or resized logo would be.
+fn logo(w: u32, h: u32) -> RgbaImage {
+    let (wf, hf) = (f64::from(w), f64::from(h));
+    let at = |u: f64, v: f64| -> [f64; 3] {
+        let (px, py) = (u * wf, v * hf);
+        let (dx, dy) = (px - 0.3 * wf, py - 0.5 * hf);
+        let r = (dx * dx + dy * dy).sqrt();
+        let disc = 0.36 * hf;
+        if r < disc {
+            // A white ring inside the disc.
+            if (0.42 * disc..0.55 * disc).contains(&r) {
+                return [1.0; 3];
+            }
+            return hex([200, 20, 30]);
+        }
+        let x = px / wf;
+        if (0.6..0.95).contains(&x) {
+            // Bars: 1 px at y 20, 2 px at y 30.
+            if (20.0..21.0).contains(&py) || (30.0..32.0).contains(&py) {
+                return hex([60, 60, 60]);
+            }
+            if (40.0..56.0).contains(&py) && x < 0.8 {
+                return [0.0; 3];
+            }
+            if (60.0..70.0).contains(&py) {
+                return hex([150, 150, 150]);
+            }
+            if (74.0..88.0).contains(&py) {
+                return hex([250, 250, 250]);
+            }
+        }
+        [1.0; 3]
+    };
+    let sharp: Vec<[f64; 3]> = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let mut acc = [0.0; 3];
+            for sy in 0..4 {
+                for sx in 0..4 {
+                    let u = (f64::from(x) + (f64::from(sx) + 0.5) / 4.0) / wf;
+                    let v = (f64::from(y) + (f64::from(sy) + 0.5) / 4.0) / hf;
+                    let c = at(u, v);
+                    for i in 0..3 {
+                        acc[i] += c[i] / 16.0;
+                    }
+                }
+            }
+            acc
+        })
+        .collect();
+    let (wu, hu) = (w as usize, h as usize);
+    RgbaImage::from_fn(w, h, |x, y| {
+        let (x, y) = (x as usize, y as usize);
+        let mut acc = [0.0; 3];
+        let mut n = 0.0;
+        for yy in y.saturating_sub(1)..(y + 2).min(hu) {
+            for xx in x.saturating_sub(1)..(x + 2).min(wu) {
+                let c = sharp[yy * wu + xx];
+                for i in 0..3 {
+                    acc[i] += c[i];
+                }
+                n += 1.0;
+            }
+        }
+        // Keep flat areas exact: the blur only softens edges.
+        let centre = sharp[y * wu + x];
+        let c = if (0..3).all(|i| (acc[i] / n - centre[i]).abs() < 1e-9) {
+            centre
+        } else {
+            acc.map(|v| v / n)
+        };
+        let [r, g, b] = c.map(|l| to_byte(linear_to_srgb(l)));
+        Rgba([r, g, b, 255])
+    })
+}
+
+/// The inks inside a box of a 128-wide picture, as counts per ink.
+fn inks_in(inks: &[u8], w: usize, x0: usize, y0: usize, x1: usize, y1: usize) -> [usize; 3] {
+    let mut n = [0; 3];
+    for y in y0..y1 {
+        for x in x0..x1 {
+            n[usize::from(inks[y * w + x])] += 1;
+        }
+    }
+    n
+}
+
+#[test]
+fn flat_brand_colours_print_solid_in_every_algorithm() {
+    let img = logo(128, 96);
+    for a in Algorithm::ALL {
+        let bwr = quantise::quantise(&img, Palette::BlackWhiteRed, &with(a));
+        // The disc's inner part (radius 0.36 × 96 ≈ 34.6 px at (38.4, 48)) is red.
+        assert_eq!(
+            inks_in(&bwr, 128, 30, 42, 35, 54),
+            [0, 0, 60],
+            "{a}: inside of the disc"
+        );
+        // The pale tag is white, the wordmark black.
+        assert_eq!(inks_in(&bwr, 128, 80, 76, 120, 86)[1], 0, "{a}: pale tag");
+        assert_eq!(
+            inks_in(&bwr, 128, 79, 42, 100, 54),
+            [0, 21 * 12, 0],
+            "{a}: wordmark"
+        );
+    }
+    // The mid-grey bar keeps its dither, and so do photos and gradients.
+    for a in Algorithm::ALL.into_iter().filter(|a| a.is_diffusion()) {
+        let bwr = quantise::quantise(&img, Palette::BlackWhiteRed, &with(a));
+        let bar = inks_in(&bwr, 128, 80, 62, 120, 68);
+        assert!(bar[0] > 40 && bar[1] > 40, "{a}: mid-grey bar {bar:?}");
+        let sc = scene(128, 96);
+        let solid_off = Options {
+            solid: 0.0,
+            ..with(a)
+        };
+        let apple_on = quantise::quantise(&sc, Palette::BlackWhiteRed, &with(a));
+        let apple_off = quantise::quantise(&sc, Palette::BlackWhiteRed, &solid_off);
+        let (on, off) = (
+            inks_in(&apple_on, 128, 28, 55, 48, 75),
+            inks_in(&apple_off, 128, 28, 55, 48, 75),
+        );
+        // Still a mix of red and black, in about the same proportions.
+        assert!(on[1] > 50 && on[2] > 50, "{a}: apple {on:?}");
+        assert!(
+            on[1].abs_diff(off[1]) * 10 <= off[1] && on[2].abs_diff(off[2]) * 10 <= off[2],
+            "{a}: apple {on:?} with solid, {off:?} without"
+        );
+    }
+    // With the control at 0 the disc is dithered red and black, as its light asks.
+    let off = Options {
+        solid: 0.0,
+        ..Options::default()
+    };
+    let bwr = quantise::quantise(&img, Palette::BlackWhiteRed, &off);
+    let disc = inks_in(&bwr, 128, 30, 42, 35, 54);
+    assert!(disc[1] > 12 && disc[2] > 24, "{disc:?}");
+    // Black/white panels: the disc has no ink near it, so it is dithered.
+    let bw = quantise::quantise(&img, Palette::BlackWhite, &Options::default());
+    let disc = inks_in(&bw, 128, 30, 42, 35, 54);
+    assert!(disc[0] > 3 && disc[1] > 24, "BW disc {disc:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// No regular pattern in flat colours
+
+/// The peak of the power spectrum of a 64 × 64 window of an ink mask (1 where the pixel
+/// has `ink`), over the mean power of all non-zero frequencies: about ln(4095) ≈ 8 for
+/// noise, far more when the ink forms a lattice or rows of worms (energy at a few
+/// frequencies). 0 for a mask with no variation.
+fn spectral_peak(inks: &[u8], w: usize, x0: usize, y0: usize, ink: u8) -> f64 {
+    const N: usize = 64;
+    let mut m = vec![0.0f64; N * N];
+    for y in 0..N {
+        for x in 0..N {
+            m[y * N + x] = f64::from(u8::from(inks[(y0 + y) * w + x0 + x] == ink));
+        }
+    }
+    let mean = m.iter().sum::<f64>() / (N * N) as f64;
+    m.iter_mut().for_each(|v| *v -= mean);
+    let tw: Vec<(f64, f64)> = (0..N)
+        .map(|k| {
+            let a = -2.0 * std::f64::consts::PI * k as f64 / N as f64;
+            (a.cos(), a.sin())
+        })
+        .collect();
+    // Rows, then columns (a separable DFT).
+    let mut rows = vec![(0.0f64, 0.0f64); N * N];
+    for y in 0..N {
+        for k in 0..N {
+            let (mut re, mut im) = (0.0, 0.0);
+            for x in 0..N {
+                let (c, s) = tw[(k * x) % N];
+                re += m[y * N + x] * c;
+                im += m[y * N + x] * s;
+            }
+            rows[y * N + k] = (re, im);
+        }
+    }
+    let mut power = Vec::with_capacity(N * N);
+    for k in 0..N {
+        for l in 0..N {
+            let (mut re, mut im) = (0.0, 0.0);
+            for y in 0..N {
+                let (c, s) = tw[(l * y) % N];
+                let (a, b) = rows[y * N + k];
+                re += a * c - b * s;
+                im += a * s + b * c;
+            }
+            if k != 0 || l != 0 {
+                power.push(re * re + im * im);
+            }
+        }
+    }
+    let total: f64 = power.iter().sum();
+    if total < 1e-9 {
+        return 0.0;
+    }
+    let peak = power.iter().copied().fold(0.0, f64::max);
+    peak / (total / power.len() as f64)
+}
+
+/// Flat colours of the pattern test: every sRGB grey 0–255 in steps of 8 (and 255), reds
+/// and dark reds.
+fn pattern_fills() -> Vec<[u8; 3]> {
+    let mut fills: Vec<[u8; 3]> = (0..=255u8).step_by(8).map(|g| [g; 3]).collect();
+    fills.push([255; 3]);
+    fills.extend([
+        [255, 0, 0],
+        [230, 30, 30],
+        [200, 20, 30],
+        [160, 0, 0],
+        [128, 0, 0],
+        [100, 10, 10],
+        [70, 0, 0],
+        [255, 90, 90],
+    ]);
+    fills
+}
+
+/// The worst spectral peak of a fill's ink masks (black, and red on BWR) in a window away
+/// from the edges, where the diffusion has settled.
+fn worst_peak(opts: &Options, palette: Palette, rgb: [u8; 3]) -> f64 {
+    let img = RgbaImage::from_pixel(128, 128, Rgba([rgb[0], rgb[1], rgb[2], 255]));
+    let inks = quantise::quantise(&img, palette, opts);
+    let mut worst: f64 = 0.0;
+    for ink in [Ink::White, Ink::Black, Ink::Red] {
+        if palette.contains(ink) {
+            worst = worst.max(spectral_peak(&inks, 128, 40, 40, ink as u8));
+        }
+    }
+    worst
+}
+
+#[test]
+#[ignore = "prints a report"]
+fn jitter_report() {
+    for jitter in [0.0, 0.1, 0.15, 0.2] {
+        for a in [Algorithm::Sierra, Algorithm::FloydSteinberg] {
+            let mut worst: f64 = 0.0;
+            let mut at = [0u8; 3];
+            for palette in [Palette::BlackWhite, Palette::BlackWhiteRed] {
+                for rgb in pattern_fills() {
+                    let o = Options { jitter, ..with(a) };
+                    let base = worst_peak(&with(Algorithm::BlueNoise), palette, rgb).max(8.0);
+                    let r = worst_peak(&o, palette, rgb) / base;
+                    if r > worst {
+                        worst = r;
+                        at = rgb;
+                    }
+                }
+            }
+            let img = scene(128, 96);
+            let rp = ramp(128, 32);
+            let o = Options { jitter, ..with(a) };
+            let e: Vec<String> = [Palette::BlackWhite, Palette::BlackWhiteRed]
+                .iter()
+                .map(|&p| {
+                    format!(
+                        "scene {:.2} ramp {:.2}",
+                        perceptual_error(&img, &quantise::quantise(&img, p, &o)),
+                        perceptual_error(&rp, &quantise::quantise(&rp, p, &o))
+                    )
+                })
+                .collect();
+            println!(
+                "jitter {jitter} {a}: worst peak/blue {worst:.2} at {at:?}; {}",
+                e.join(" | ")
+            );
+        }
+    }
+}
+
+#[test]
+#[ignore = "prints a report"]
+fn pattern_report() {
+    for palette in [Palette::BlackWhite, Palette::BlackWhiteRed] {
+        for rgb in pattern_fills() {
+            let row: Vec<String> = [
+                Algorithm::Sierra,
+                Algorithm::FloydSteinberg,
+                Algorithm::BlueNoise,
+            ]
+            .iter()
+            .map(|&a| format!("{a} {:7.1}", worst_peak(&with(a), palette, rgb)))
+            .collect();
+            println!("{palette:?} {rgb:?}: {}", row.join("  "));
+        }
+    }
+}
+
+/// Every flat fill of [`pattern_fills`], on both palettes: the default's ink masks show no
+/// spectral peak above twice what the blue-noise map shows on the same fill (with a floor
+/// of 8, about the peak of white noise). The plain kernels fail this: Sierra without
+/// jitter forms rows at sRGB 112 (4.1 times blue noise), Floyd–Steinberg lattices at
+/// sRGB 48 and 184 (8.9 times).
+#[test]
+fn flat_fills_show_no_regular_pattern() {
+    let mut failures = Vec::new();
+    for palette in [Palette::BlackWhite, Palette::BlackWhiteRed] {
+        for rgb in pattern_fills() {
+            let base = worst_peak(&with(Algorithm::BlueNoise), palette, rgb).max(8.0);
+            let ours = worst_peak(&Options::default(), palette, rgb);
+            if ours > 2.0 * base {
+                failures.push(format!(
+                    "{palette:?} {rgb:?}: peak {ours:.1}, blue noise {base:.1}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    // The measure finds a pattern where there is one: Floyd–Steinberg with no jitter.
+    let plain = Options {
+        jitter: 0.0,
+        ..with(Algorithm::FloydSteinberg)
+    };
+    let base = worst_peak(&with(Algorithm::BlueNoise), Palette::BlackWhite, [184; 3]);
+    assert!(worst_peak(&plain, Palette::BlackWhite, [184; 3]) > 4.0 * base.max(8.0));
+}
+
+/// The perceptual error of the default and of textbook linear-light Floyd–Steinberg on
+/// the logo, the scene and the ramp, per palette: `(default, textbook)`.
+fn versus_textbook() -> Vec<(&'static str, Palette, f64, f64)> {
+    let pics = [
+        ("logo", logo(128, 96)),
+        ("photo", scene(128, 96)),
+        ("ramp", ramp(128, 32)),
+    ];
+    let mut rows = Vec::new();
+    for (name, img) in &pics {
+        for palette in [Palette::BlackWhiteRed, Palette::BlackWhite] {
+            let ours =
+                perceptual_error(img, &quantise::quantise(img, palette, &Options::default()));
+            let fs = perceptual_error(img, &textbook_fs(img, palette, true));
+            rows.push((*name, palette, ours, fs));
+        }
+    }
+    rows
+}
+
+#[test]
+#[ignore = "prints a report"]
+fn versus_textbook_report() {
+    println!("| picture | palette | default | textbook FS, linear light |");
+    println!("|---|---|---|---|");
+    for (name, palette, ours, fs) in versus_textbook() {
+        println!("| {name} | {palette:?} | {ours:.2} | {fs:.2} |");
+    }
+    let img = logo(128, 96);
+    let off = Options {
+        solid: 0.0,
+        ..Options::default()
+    };
+    for palette in [Palette::BlackWhiteRed, Palette::BlackWhite] {
+        println!(
+            "logo {palette:?} with solid 0: {:.2}",
+            perceptual_error(&img, &quantise::quantise(&img, palette, &off))
+        );
+    }
 }

@@ -20,7 +20,7 @@ use esl_model::Model;
 use serde::{Deserialize, Serialize};
 
 /// A whole simulated world.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fixture {
     /// Shops.
@@ -32,6 +32,102 @@ pub struct Fixture {
     /// Labels.
     #[serde(default)]
     pub esls: Vec<EslFixture>,
+    /// The platform's own shops (number and API key, seed 001 Shop APIs §2.2) that
+    /// `/shop/bind` can map a SaaS shop to; `mapped_to` names the SaaS shop already mapped.
+    #[serde(default)]
+    pub sunmi_shops: Vec<SunmiShopFixture>,
+    /// APs in stock, not bound to a shop, that `/device/ap/bind` can bind by serial number.
+    #[serde(default)]
+    pub ap_stock: Vec<ApStockFixture>,
+    /// Platform templates (seed 001 ESL §7).
+    #[serde(default)]
+    pub templates: Vec<TemplateFixture>,
+    /// Products (seed 001 Product APIs §3.1.1).
+    #[serde(default)]
+    pub products: Vec<ProductFixture>,
+    /// Product ↔ ESL bindings (seed 001 ESL §8).
+    #[serde(default)]
+    pub bindings: Vec<BindingFixture>,
+    /// Registered event callbacks (seed 001 Notification Center).
+    #[serde(default)]
+    pub hooks: Vec<HookFixture>,
+}
+
+/// A shop of the platform itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SunmiShopFixture {
+    /// The platform's shop number.
+    pub sunmi_shop_no: String,
+    /// Its API key.
+    pub sunmi_shop_key: String,
+    /// The SaaS shop mapped to it, if any.
+    #[serde(default)]
+    pub mapped_to: Option<String>,
+}
+
+/// An AP in stock.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApStockFixture {
+    /// Serial number.
+    pub ap_sn: String,
+    /// Model name.
+    #[serde(default = "default_ap_model")]
+    pub model_name: String,
+}
+
+/// A platform template.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateFixture {
+    /// Id.
+    pub template_id: String,
+    /// The shop it belongs to.
+    pub shop_id: String,
+    /// Name.
+    pub template_name: String,
+    /// 1 black/white, 2 black/white/red.
+    pub template_color: i64,
+    /// 1 2.13", 2 2.6", 3 4.2".
+    pub template_screen: i64,
+    /// The platform's template JSON (opaque).
+    #[serde(default)]
+    pub template_json: String,
+}
+
+/// A product of a shop: the seed's product fields as a JSON object with at least `id`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductFixture {
+    /// The shop.
+    pub shop_id: String,
+    /// The fields (`id`, `name`, `price`, …).
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A product shown on an ESL with a template.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindingFixture {
+    /// The ESL.
+    pub esl_id: String,
+    /// The product.
+    pub product_id: String,
+    /// The template.
+    pub template_id: String,
+}
+
+/// An event callback.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookFixture {
+    /// The shop.
+    pub shop_id: String,
+    /// The event number.
+    pub event: i64,
+    /// The URL.
+    pub http_callback: String,
 }
 
 /// A shop.
@@ -207,12 +303,42 @@ impl Fixture {
                 }
             }
         }
+        for t in &self.templates {
+            if !shops.contains(t.shop_id.as_str()) {
+                return bad(format!(
+                    "template {} names unknown shop {}",
+                    t.template_id, t.shop_id
+                ));
+            }
+        }
+        for p in &self.products {
+            if !shops.contains(p.shop_id.as_str()) || !p.fields.contains_key("id") {
+                return bad(format!(
+                    "product {:?} has no id or names unknown shop {}",
+                    p.fields.get("id"),
+                    p.shop_id
+                ));
+            }
+        }
+        for b in &self.bindings {
+            if !ids.contains(b.esl_id.as_str()) {
+                return bad(format!("binding names unknown ESL {}", b.esl_id));
+            }
+        }
+        for h in &self.hooks {
+            if !shops.contains(h.shop_id.as_str()) {
+                return bad(format!("hook names unknown shop {}", h.shop_id));
+            }
+        }
         Ok(())
     }
 
     /// A small demo world: shop `1001` with two online APs, one bound ESL of each model
     /// (`129200` SL121 … `129204` SL142+), and two unbound ESLs in stock (codes `STOCK001`,
-    /// `STOCK002`; serial numbers `B1011940STOCK1`, `B1011940STOCK2`).
+    /// `STOCK002`; serial numbers `B1011940STOCK1`, `B1011940STOCK2`); platform shop
+    /// `560279010307` mapped to `1001` and `560279010308` free to map; AP `B201E96500009` in
+    /// stock; templates `100`–`102`; products `1` and `2`, product `1` shown on ESL `129200`
+    /// with template `100`; a callback for event 4100.
     #[must_use]
     pub fn demo() -> Self {
         let mut f = Fixture {
@@ -224,7 +350,7 @@ impl Fixture {
                 ap("10200", "1001", "Gate 5"),
                 ap("10201", "1001", "Back office"),
             ],
-            esls: Vec::new(),
+            ..Fixture::default()
         };
         for (i, model) in Model::ALL.into_iter().enumerate() {
             let mut e = esl(
@@ -248,6 +374,56 @@ impl Fixture {
             e.esl_sn = format!("B1011940STOCK{i}");
             f.esls.push(e);
         }
+        f.sunmi_shops = vec![
+            SunmiShopFixture {
+                sunmi_shop_no: "560279010307".to_owned(),
+                sunmi_shop_key: "key-560279010307".to_owned(),
+                mapped_to: Some("1001".to_owned()),
+            },
+            SunmiShopFixture {
+                sunmi_shop_no: "560279010308".to_owned(),
+                sunmi_shop_key: "key-560279010308".to_owned(),
+                mapped_to: None,
+            },
+        ];
+        f.ap_stock = vec![ApStockFixture {
+            ap_sn: "B201E96500009".to_owned(),
+            model_name: default_ap_model(),
+        }];
+        for (id, name, color, screen) in [
+            ("100", "price 2.13", 2, 1),
+            ("101", "price 2.6", 2, 2),
+            ("102", "price 4.2 bw", 1, 3),
+        ] {
+            f.templates.push(TemplateFixture {
+                template_id: id.to_owned(),
+                shop_id: "1001".to_owned(),
+                template_name: name.to_owned(),
+                template_color: color,
+                template_screen: screen,
+                template_json: "{}".to_owned(),
+            });
+        }
+        for (id, name, price) in [("1", "Cola 250ml", "3.2"), ("2", "Milk 1L", "1.99")] {
+            let mut fields = serde_json::Map::new();
+            fields.insert("id".into(), id.into());
+            fields.insert("name".into(), name.into());
+            fields.insert("price".into(), price.into());
+            f.products.push(ProductFixture {
+                shop_id: "1001".to_owned(),
+                fields,
+            });
+        }
+        f.bindings.push(BindingFixture {
+            esl_id: "129200".to_owned(),
+            product_id: "1".to_owned(),
+            template_id: "100".to_owned(),
+        });
+        f.hooks.push(HookFixture {
+            shop_id: "1001".to_owned(),
+            event: 4100,
+            http_callback: "http://127.0.0.1:9/hook".to_owned(),
+        });
         f
     }
 
@@ -271,6 +447,7 @@ impl Fixture {
             }],
             aps: vec![ap("AP-1", shop_id, "Generated AP")],
             esls,
+            ..Fixture::default()
         }
     }
 }

@@ -21,7 +21,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! It does not simulate templates, products, firmware or notifications.
+//! Besides the ESL and AP endpoints it serves every other endpoint of seeds 000 and 001
+//! (shops, templates, products and their ESL bindings, orders, hooks, firmware lists, patrol
+//! statistics, audit videos) over in-memory state seeded from the [`Fixture`].
 #![deny(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 #![warn(missing_docs, clippy::missing_errors_doc, clippy::missing_panics_doc)]
@@ -30,10 +32,14 @@
 mod check;
 mod config;
 pub mod fixture;
+mod platform;
 mod server;
 mod state;
 
 pub use config::{Fault, FaultConfig, MAX_BODY_BYTES, SimConfig};
-pub use fixture::{ApFixture, EslFixture, Fixture, FixtureError, ShopFixture};
+pub use fixture::{
+    ApFixture, ApStockFixture, BindingFixture, EslFixture, Fixture, FixtureError, HookFixture,
+    ProductFixture, ShopFixture, SunmiShopFixture, TemplateFixture,
+};
 pub use server::{SimError, SimHandle, Simulator};
 pub use state::{ApSnapshot, EslSnapshot, FlashRecord, RequestRecord, StoredImage};

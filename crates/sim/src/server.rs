@@ -30,7 +30,7 @@ use crate::state::{ApSnapshot, EslSnapshot, FlashRecord, RequestRecord, State, S
 
 /// The endpoints the simulator serves (seed 001, ESL §4.2 and §5.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Endpoint {
+pub(crate) enum Endpoint {
     PushImage,
     FlashLed,
     Bind,
@@ -41,6 +41,8 @@ enum Endpoint {
     ApList,
     ApInfo,
     ApReboot,
+    /// Any other endpoint of seeds 000 and 001, served by `crate::platform`.
+    Extra(&'static str),
 }
 
 const ENDPOINTS: [(&str, Endpoint); 10] = [
@@ -60,7 +62,10 @@ const ENDPOINTS: [(&str, Endpoint); 10] = [
 const LED_CHANNELS: [u32; 7] = [1, 2, 4, 8, 512, 1024, 2048];
 
 impl Endpoint {
-    fn path(self) -> &'static str {
+    pub(crate) fn path(self) -> &'static str {
+        if let Endpoint::Extra(p) = self {
+            return p;
+        }
         ENDPOINTS
             .iter()
             .find(|(_, e)| *e == self)
@@ -70,10 +75,11 @@ impl Endpoint {
     /// The code for a missing or malformed endpoint parameter: the one the endpoint's own
     /// error table lists, else 5022 from the general list (our choice; the seed has three
     /// "invalid parameter" codes).
-    fn param_code(self) -> i64 {
+    pub(crate) fn param_code(self) -> i64 {
         match self {
             Endpoint::PushImage | Endpoint::EslList | Endpoint::ApList => 5020,
             Endpoint::EslInfo => 5023,
+            Endpoint::Extra(p) => crate::platform::param_code(p),
             _ => 5022,
         }
     }
@@ -97,16 +103,16 @@ impl std::error::Error for Dropped {}
 pub(crate) struct Shared {
     config: SimConfig,
     state: Mutex<State>,
-    started_at: i64,
+    pub(crate) started_at: i64,
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The simulator's clock: unix seconds plus the configured skew.
-    fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         unix_now().saturating_add(self.config.clock_skew_secs)
     }
 }
@@ -119,14 +125,14 @@ fn unix_now() -> i64 {
 }
 
 /// A reply: HTTP status and the `{code, msg, data}` body.
-struct Reply {
-    status: StatusCode,
-    code: i64,
-    msg: String,
-    data: Value,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) code: i64,
+    pub(crate) msg: String,
+    pub(crate) data: Value,
 }
 
-fn ok(data: Value) -> Reply {
+pub(crate) fn ok(data: Value) -> Reply {
     Reply {
         status: StatusCode::OK,
         code: 0,
@@ -135,7 +141,7 @@ fn ok(data: Value) -> Reply {
     }
 }
 
-fn fail(code: i64, msg: impl Into<String>) -> Reply {
+pub(crate) fn fail(code: i64, msg: impl Into<String>) -> Reply {
     Reply {
         status: StatusCode::OK,
         code,
@@ -144,7 +150,7 @@ fn fail(code: i64, msg: impl Into<String>) -> Reply {
     }
 }
 
-type Params = BTreeMap<String, String>;
+pub(crate) type Params = BTreeMap<String, String>;
 
 /// Errors of [`Simulator::start`].
 #[derive(Debug, thiserror::Error)]
@@ -273,6 +279,36 @@ impl SimHandle {
         self.shared.lock().aps.get(ap_id).cloned()
     }
 
+    /// The callback registered for `event` of `shop_id`, if any.
+    #[must_use]
+    pub fn hook(&self, shop_id: &str, event: i64) -> Option<String> {
+        self.shared
+            .lock()
+            .hooks
+            .get(&(shop_id.to_owned(), event))
+            .cloned()
+    }
+
+    /// The name of a mapped shop, if `shop_id` is mapped.
+    #[must_use]
+    pub fn shop_name(&self, shop_id: &str) -> Option<String> {
+        self.shared.lock().shops.get(shop_id).cloned()
+    }
+
+    /// A product's fields, if `product_id` exists in `shop_id`.
+    #[must_use]
+    pub fn product(
+        &self,
+        shop_id: &str,
+        product_id: &str,
+    ) -> Option<serde_json::Map<String, Value>> {
+        self.shared
+            .lock()
+            .products
+            .get(&(shop_id.to_owned(), product_id.to_owned()))
+            .cloned()
+    }
+
     /// Every request seen so far, in arrival order.
     #[must_use]
     pub fn requests(&self) -> Vec<RequestRecord> {
@@ -377,7 +413,10 @@ async fn accept_loop(listener: TcpListener, router: Router, mut shutdown: watch:
 
 fn router(shared: Arc<Shared>) -> Router {
     let mut r: Router<Arc<Shared>> = Router::new();
-    for (path, ep) in ENDPOINTS {
+    let extra = crate::platform::PATHS
+        .iter()
+        .map(|p| (*p, Endpoint::Extra(p)));
+    for (path, ep) in ENDPOINTS.into_iter().chain(extra) {
         r = r.route(
             path,
             post(move |AxState(s): AxState<Arc<Shared>>, req: Request| handle(s, ep, req)),
@@ -389,10 +428,11 @@ fn router(shared: Arc<Shared>) -> Router {
 /// Any other path or method: a 404 that names the request (so a test sees what it sent).
 async fn unknown_route(AxState(s): AxState<Arc<Shared>>, req: Request) -> Response {
     let msg = format!(
-        "esl-sim does not serve {} {}; it serves POST {}",
+        "esl-sim does not serve {} {}; it serves POST {}, {}",
         req.method(),
         req.uri().path(),
-        ENDPOINTS.map(|(p, _)| p).join(", ")
+        ENDPOINTS.map(|(p, _)| p).join(", "),
+        crate::platform::PATHS.join(", ")
     );
     let mut st = s.lock();
     let seq = st.next_seq;
@@ -652,14 +692,19 @@ fn run_endpoint(
     }
 }
 
-fn need<'a>(ep: Endpoint, params: &'a Params, key: &str) -> Result<&'a str, Reply> {
+pub(crate) fn need<'a>(ep: Endpoint, params: &'a Params, key: &str) -> Result<&'a str, Reply> {
     match params.get(key).map(|v| v.trim()) {
         Some(v) if !v.is_empty() => Ok(v),
         _ => Err(fail(ep.param_code(), format!("parameter {key} is missing"))),
     }
 }
 
-fn optional_u32(params: &Params, key: &str, default: u32, code: i64) -> Result<u32, Reply> {
+pub(crate) fn optional_u32(
+    params: &Params,
+    key: &str,
+    default: u32,
+    code: i64,
+) -> Result<u32, Reply> {
     match params.get(key) {
         None => Ok(default),
         Some(v) => v
@@ -676,7 +721,7 @@ fn optional_u32(params: &Params, key: &str, default: u32, code: i64) -> Result<u
     }
 }
 
-fn check_shop(st: &State, ep: Endpoint, params: &Params) -> Result<String, Reply> {
+pub(crate) fn check_shop(st: &State, ep: Endpoint, params: &Params) -> Result<String, Reply> {
     let shop = need(ep, params, "shop_id")?;
     if st.shops.contains_key(shop) {
         Ok(shop.to_owned())
@@ -688,7 +733,7 @@ fn check_shop(st: &State, ep: Endpoint, params: &Params) -> Result<String, Reply
     }
 }
 
-fn esl_in_shop<'a>(
+pub(crate) fn esl_in_shop<'a>(
     st: &'a State,
     shop: &str,
     esl_id: &str,
@@ -706,7 +751,7 @@ fn esl_in_shop<'a>(
 
 /// Pagination (seed defaults page 1, 10 per page); we refuse pages < 1 and sizes outside
 /// 1..=100 with 5020.
-fn page(params: &Params) -> Result<(usize, usize), Reply> {
+pub(crate) fn page(params: &Params) -> Result<(usize, usize), Reply> {
     let num = optional_u32(params, "page_num", 1, 5020)?;
     let size = optional_u32(params, "page_size", 10, 5020)?;
     if size > 100 {
@@ -752,6 +797,7 @@ fn endpoint(
     seq: u64,
 ) -> Result<Reply, Reply> {
     match ep {
+        Endpoint::Extra(path) => crate::platform::run(shared, path, params),
         Endpoint::PushImage => {
             let esl_id = need(ep, params, "esl_id")?;
             let model = {

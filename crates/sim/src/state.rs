@@ -7,7 +7,7 @@ use esl_model::Model;
 use rand::rngs::StdRng;
 
 use crate::config::{Fault, FaultConfig};
-use crate::fixture::Fixture;
+use crate::fixture::{Fixture, TemplateFixture};
 
 /// The last image an ESL accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,6 +120,24 @@ pub(crate) struct State {
     pub(crate) rng: StdRng,
     pub(crate) scripted: VecDeque<Fault>,
     pub(crate) next_seq: u64,
+    /// Platform shop number → (API key, SaaS shop mapped to it).
+    pub(crate) sunmi_shops: BTreeMap<String, (String, Option<String>)>,
+    /// The parameters `/shop/bind` and `/shop/update` stored, by SaaS shop.
+    pub(crate) shop_details: BTreeMap<String, BTreeMap<String, String>>,
+    /// APs in stock: serial number → model name.
+    pub(crate) ap_stock: BTreeMap<String, String>,
+    /// Platform templates by id.
+    pub(crate) templates: BTreeMap<String, TemplateFixture>,
+    /// Products by (shop, id).
+    pub(crate) products: BTreeMap<(String, String), serde_json::Map<String, serde_json::Value>>,
+    /// ESL id → (product id, template id).
+    pub(crate) bindings: BTreeMap<String, (String, String)>,
+    /// (shop, event) → callback URL.
+    pub(crate) hooks: BTreeMap<(String, i64), String>,
+    /// Orders by (shop, order_no).
+    pub(crate) orders: BTreeMap<(String, String), serde_json::Value>,
+    /// Counter for ids the simulator hands out (APs, templates).
+    pub(crate) next_id: u64,
 }
 
 impl State {
@@ -176,7 +194,67 @@ impl State {
                 )
             })
             .collect();
+        let sunmi_shops = fixture
+            .sunmi_shops
+            .iter()
+            .map(|s| {
+                (
+                    s.sunmi_shop_no.clone(),
+                    (s.sunmi_shop_key.clone(), s.mapped_to.clone()),
+                )
+            })
+            .collect();
+        let mut shop_details: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for s in &fixture.shops {
+            let mut d = BTreeMap::new();
+            d.insert("shop_name".to_owned(), s.name.clone());
+            if let Some(no) = fixture
+                .sunmi_shops
+                .iter()
+                .find(|x| x.mapped_to.as_deref() == Some(s.shop_id.as_str()))
+            {
+                d.insert("sunmi_shop_no".to_owned(), no.sunmi_shop_no.clone());
+            }
+            shop_details.insert(s.shop_id.clone(), d);
+        }
         Self {
+            sunmi_shops,
+            shop_details,
+            ap_stock: fixture
+                .ap_stock
+                .iter()
+                .map(|a| (a.ap_sn.clone(), a.model_name.clone()))
+                .collect(),
+            templates: fixture
+                .templates
+                .iter()
+                .map(|t| (t.template_id.clone(), t.clone()))
+                .collect(),
+            products: fixture
+                .products
+                .iter()
+                .map(|p| {
+                    let id = crate::platform::id_text(p.fields.get("id"));
+                    ((p.shop_id.clone(), id), p.fields.clone())
+                })
+                .collect(),
+            bindings: fixture
+                .bindings
+                .iter()
+                .map(|b| {
+                    (
+                        b.esl_id.clone(),
+                        (b.product_id.clone(), b.template_id.clone()),
+                    )
+                })
+                .collect(),
+            hooks: fixture
+                .hooks
+                .iter()
+                .map(|h| ((h.shop_id.clone(), h.event), h.http_callback.clone()))
+                .collect(),
+            orders: BTreeMap::new(),
+            next_id: 900_000,
             shops,
             esls,
             aps,

@@ -76,16 +76,36 @@ pub(crate) trait Pick<const N: usize> {
 /// excess is dropped, so a hard edge does not smear error far into the next region.
 const HEADROOM: f32 = 1.0;
 
+/// What [`diffuse`] does beyond the kernel: the solid mask and the jitter amplitude.
+#[derive(Clone, Copy)]
+pub(crate) struct Mods<'a> {
+    /// One cell per pixel, or empty: see [`diffuse`].
+    pub(crate) solid: &'a [u8],
+    /// The amplitude of the threshold modulation ([`Jitter`]).
+    pub(crate) jitter: f32,
+}
+
+/// A cell of a solid mask ([`diffuse`]) that leaves the pixel to the dither.
+pub(crate) const NOT_SOLID: u8 = u8::MAX;
+
 /// Diffuses over a `width × height` image whose target values come one row at a time
 /// from `row(y, out)`; writes one palette index per pixel to `out`.
+///
+/// `mods.solid`, when not empty, holds one cell per pixel: an ink index prints that ink as is,
+/// and the pixel neither takes the error handed to it nor hands any on, so a flat area of
+/// an ink stays that ink and its surroundings dither as if it were exact;
+/// [`NOT_SOLID`] leaves the pixel to the dither.
 pub(crate) fn diffuse<K: Kernel, P: Pick<N>, const N: usize>(
     width: usize,
     height: usize,
     serpentine: bool,
     picker: &P,
     mut row: impl FnMut(usize, &mut [[f32; N]]),
+    mods: Mods<'_>,
     out: &mut [u8],
 ) {
+    let Mods { solid, jitter } = mods;
+    let noise = super::ordered::blue_noise();
     // Inherited error of this row and the two below, each padded by 2 on both sides so
     // taps past the edges land somewhere harmless (and are dropped).
     let stride = width + 2 * PAD;
@@ -97,10 +117,15 @@ pub(crate) fn diffuse<K: Kernel, P: Pick<N>, const N: usize>(
     let mut target = vec![[0.0f32; N]; width];
     for (y, out_row) in out.chunks_exact_mut(width.max(1)).take(height).enumerate() {
         row(y, &mut target);
+        let solid_row = solid.get(y * width..(y + 1) * width).unwrap_or_default();
+        let jit = Jitter {
+            noise: noise.row(y),
+            amplitude: jitter,
+        };
         if serpentine && y % 2 == 1 {
-            diffuse_row::<K, P, N, true>(&target, &mut below, picker, out_row);
+            diffuse_row::<K, P, N, true>(&target, &mut below, picker, solid_row, jit, out_row);
         } else {
-            diffuse_row::<K, P, N, false>(&target, &mut below, picker, out_row);
+            diffuse_row::<K, P, N, false>(&target, &mut below, picker, solid_row, jit, out_row);
         }
         below.rotate_left(1);
         below[2].fill([0.0; N]);
@@ -108,6 +133,17 @@ pub(crate) fn diffuse<K: Kernel, P: Pick<N>, const N: usize>(
 }
 
 const PAD: usize = 2;
+
+/// Threshold modulation: the ink is chosen for the pixel's value plus
+/// `amplitude · (noise − ½)` on its first coordinate (the light), with `noise` a row of
+/// the blue-noise map, while the error handed on is measured from the value itself. This
+/// keeps every area's light and breaks up the lattices and worms a fixed kernel settles
+/// into on flat tones.
+#[derive(Clone, Copy)]
+struct Jitter<'a> {
+    noise: &'a [f32],
+    amplitude: f32,
+}
 
 /// One row, left to right or (`REVERSE`) right to left.
 ///
@@ -121,6 +157,8 @@ fn diffuse_row<K: Kernel, P: Pick<N>, const N: usize, const REVERSE: bool>(
     target: &[[f32; N]],
     below: &mut [Vec<[f32; N]>; 3],
     picker: &P,
+    solid_row: &[u8],
+    jitter: Jitter<'_>,
     out_row: &mut [u8],
 ) {
     let [here, next, after] = below;
@@ -146,11 +184,20 @@ fn diffuse_row<K: Kernel, P: Pick<N>, const N: usize, const REVERSE: bool>(
         }
         carry1 = carry2;
         carry2 = [0.0; N];
-        let (ink, value) = picker.pick(v);
-        out_row[x] = ink;
         let mut d = [0.0f32; N];
-        for c in 0..N {
-            d[c] = v[c] - value[c];
+        match solid_row.get(x) {
+            Some(&ink) if ink != NOT_SOLID => out_row[x] = ink,
+            _ => {
+                let mut probe = v;
+                if let Some(t) = jitter.noise.get(x % jitter.noise.len().max(1)) {
+                    probe[0] += jitter.amplitude * (t - 0.5);
+                }
+                let (ink, value) = picker.pick(probe);
+                out_row[x] = ink;
+                for c in 0..N {
+                    d[c] = v[c] - value[c];
+                }
+            }
         }
         for &(dx, dy, w) in K::TAPS {
             let slot = match (dy, dx) {

@@ -316,6 +316,23 @@ pub struct Options {
     /// [`Algorithm::Threshold`] only: the sRGB-encoded luminance (0–255) below which a
     /// pixel becomes black (default 128).
     pub threshold: u8,
+    /// Flat colours print solid (every algorithm but [`Algorithm::Threshold`], which
+    /// is solid anyway): the tolerance, as an OKLab distance × 100 (0 to 50, default
+    /// [`Options::DEFAULT_SOLID`]); 0 turns it off and dithers everything.
+    ///
+    /// A pixel prints as one ink, taking and passing on no error, when it lies in a flat
+    /// area (at least 13 of the 25 pixels of its 5 × 5 neighbourhood are within 1 sRGB
+    /// levels of it in every channel) whose colour is within this distance of an ink, or,
+    /// on black/white/red panels, which the red policy lets be fully red and which is
+    /// nearer (in OKLab) to red ink than to black and white. So a brand-red logo such as
+    /// RGB(200, 20, 30) prints solid red, a near-white background solid white, while
+    /// gradients, photos and mid-tone flats keep their dither.
+    pub solid: f32,
+    /// Error diffusion only: how strongly a blue-noise map modulates the choice of ink,
+    /// 0 to 1 (default [`Options::DEFAULT_JITTER`]); 0 is the plain kernel. The error
+    /// handed on is measured without it, so areas keep their light; it breaks up the
+    /// lattices and worms fixed kernels form in flat tones.
+    pub jitter: f32,
 }
 
 impl Default for Options {
@@ -328,11 +345,20 @@ impl Default for Options {
             red: RedPolicy::default(),
             serpentine: true,
             threshold: 128,
+            solid: Options::DEFAULT_SOLID,
+            jitter: Options::DEFAULT_JITTER,
         }
     }
 }
 
 impl Options {
+    /// The default [`Options::solid`] tolerance: greys from sRGB 245 print white, pure
+    /// black black, and any colour that close to red ink red.
+    pub const DEFAULT_SOLID: f32 = 4.0;
+
+    /// The default [`Options::jitter`].
+    pub const DEFAULT_JITTER: f32 = 0.2;
+
     /// These options with every control inside its range (non-numbers become defaults).
     #[must_use]
     pub fn clamped(&self) -> Options {
@@ -350,6 +376,8 @@ impl Options {
                 saturation_full: fix(self.red.saturation_full, d.saturation_full, 0.0, 1.0),
                 saturation_none: fix(self.red.saturation_none, d.saturation_none, 0.0, 1.0),
             },
+            solid: fix(self.solid, Options::DEFAULT_SOLID, 0.0, 50.0),
+            jitter: fix(self.jitter, Options::DEFAULT_JITTER, 0.0, 1.0),
             ..*self
         }
     }
@@ -522,6 +550,12 @@ enum ToneTable {
     Own(Box<[f32; 256]>),
 }
 
+/// [`Options::solid`]: how far (in sRGB levels, per channel: 1, so gentle gradients stay dithered) a neighbour may be from a
+/// pixel and still count as the same flat colour, and how many of the 25 pixels of its
+/// 5 × 5 neighbourhood (itself included) must be.
+const FLAT_SPREAD: u8 = 1;
+const FLAT_MAJORITY: usize = 13;
+
 /// Rec. 709 luminance weights of linear R, G, B.
 const LUMA: [f32; 3] = [0.2126, 0.7152, 0.0722];
 
@@ -572,6 +606,80 @@ impl<'a> Mapper<'a> {
         ([white, red], y)
     }
 
+    /// The solid mask of [`Options::solid`]: one cell per pixel, an ink index where the
+    /// pixel prints solid, [`diffuse::NOT_SOLID`] elsewhere; empty when `tolerance` is 0.
+    fn solid_mask(&self, tolerance: f32) -> Vec<u8> {
+        if tolerance <= 0.0 {
+            return Vec::new();
+        }
+        let (w, h) = (self.img.width() as usize, self.img.height() as usize);
+        let srgb: Vec<[u8; 3]> = self
+            .img
+            .as_raw()
+            .chunks_exact(4)
+            .map(|p| Self::composite([p[0], p[1], p[2], p[3]]))
+            .collect();
+        let tolerance = f64::from(tolerance) / 100.0;
+        let mut mask = vec![diffuse::NOT_SOLID; w * h];
+        let mut last: Option<([u8; 3], u8)> = None;
+        for (i, cell) in mask.iter_mut().enumerate() {
+            let c = srgb[i];
+            let ink = match last {
+                Some((q, ink)) if q == c => ink,
+                _ => {
+                    let ink = self.solid_ink(c, tolerance);
+                    last = Some((c, ink));
+                    ink
+                }
+            };
+            if ink == diffuse::NOT_SOLID {
+                continue;
+            }
+            let (x, y) = (i % w, i / w);
+            let near = |q: [u8; 3]| (0..3).all(|k| q[k].abs_diff(c[k]) <= FLAT_SPREAD);
+            let mut alike = 0;
+            for yy in y.saturating_sub(2)..(y + 3).min(h) {
+                for xx in x.saturating_sub(2)..(x + 3).min(w) {
+                    alike += usize::from(near(srgb[yy * w + xx]));
+                }
+            }
+            if alike >= FLAT_MAJORITY {
+                *cell = ink;
+            }
+        }
+        mask
+    }
+
+    /// The ink a flat area of sRGB colour `c` prints as, or [`diffuse::NOT_SOLID`].
+    fn solid_ink(&self, c: [u8; 3], tolerance: f64) -> u8 {
+        let tone: &[f32; 256] = match &self.tone {
+            ToneTable::Plain(t) => t,
+            ToneTable::Own(t) => t,
+        };
+        let lab = color::oklab(c.map(|v| f64::from(tone[usize::from(v)])));
+        let mut inks = vec![(Ink::White, [1.0, 1.0, 1.0]), (Ink::Black, [0.0; 3])];
+        let red_factor = self.red.map_or(0.0, |p| p.factor(c));
+        if red_factor > 0.0 {
+            inks.push((Ink::Red, [1.0, 0.0, 0.0]));
+        }
+        let dist = |rgb: [f64; 3]| {
+            let o = color::oklab(rgb);
+            (0..3).map(|k| (lab[k] - o[k]).powi(2)).sum::<f64>().sqrt()
+        };
+        let mut best = (Ink::White, f64::INFINITY);
+        for (ink, rgb) in inks {
+            let d = dist(rgb);
+            if d < best.1 {
+                best = (ink, d);
+            }
+        }
+        if best.1 <= tolerance || (best.0 == Ink::Red && red_factor >= 1.0) {
+            best.0 as u8
+        } else {
+            diffuse::NOT_SOLID
+        }
+    }
+
     /// Maps row `y` into `out` through `f(mix, luminance)`. Runs of one colour (flat areas,
     /// margins) are mapped once.
     #[inline]
@@ -608,6 +716,16 @@ fn run<P: Inks<N>, const N: usize>(
     };
     let rows = |y: usize, buf: &mut [[f32; N]]| mapper.map_row(y, buf, |t, _| P::coords(t));
     let s = opts.serpentine;
+    let solid = if opts.algorithm == Algorithm::Threshold {
+        Vec::new()
+    } else {
+        mapper.solid_mask(opts.solid)
+    };
+    let m = solid.as_slice();
+    let md = diffuse::Mods {
+        solid: m,
+        jitter: opts.jitter,
+    };
     match opts.algorithm {
         Algorithm::Threshold => {
             let level = color::decode_table()[usize::from(opts.threshold)];
@@ -615,29 +733,31 @@ fn run<P: Inks<N>, const N: usize>(
                 mapper.map_row(y, out_row, |t, lum| inks.threshold_pick(t, lum, level));
             }
         }
-        Algorithm::FloydSteinberg => diffuse::<FloydSteinberg, P, N>(w, h, s, inks, rows, out),
-        Algorithm::Atkinson => diffuse::<Atkinson, P, N>(w, h, s, inks, rows, out),
+        Algorithm::FloydSteinberg => diffuse::<FloydSteinberg, P, N>(w, h, s, inks, rows, md, out),
+        Algorithm::Atkinson => diffuse::<Atkinson, P, N>(w, h, s, inks, rows, md, out),
         Algorithm::JarvisJudiceNinke => {
-            diffuse::<JarvisJudiceNinke, P, N>(w, h, s, inks, rows, out);
+            diffuse::<JarvisJudiceNinke, P, N>(w, h, s, inks, rows, md, out);
         }
-        Algorithm::Stucki => diffuse::<Stucki, P, N>(w, h, s, inks, rows, out),
-        Algorithm::Burkes => diffuse::<Burkes, P, N>(w, h, s, inks, rows, out),
-        Algorithm::Sierra => diffuse::<diffuse::Sierra, P, N>(w, h, s, inks, rows, out),
-        Algorithm::SierraLite => diffuse::<SierraLite, P, N>(w, h, s, inks, rows, out),
-        Algorithm::Bayer2 => ordered_dither(mapper, ordered::bayer(1), w, h, out),
-        Algorithm::Bayer4 => ordered_dither(mapper, ordered::bayer(2), w, h, out),
-        Algorithm::Bayer8 => ordered_dither(mapper, ordered::bayer(3), w, h, out),
-        Algorithm::BlueNoise => ordered_dither(mapper, ordered::blue_noise(), w, h, out),
+        Algorithm::Stucki => diffuse::<Stucki, P, N>(w, h, s, inks, rows, md, out),
+        Algorithm::Burkes => diffuse::<Burkes, P, N>(w, h, s, inks, rows, md, out),
+        Algorithm::Sierra => diffuse::<diffuse::Sierra, P, N>(w, h, s, inks, rows, md, out),
+        Algorithm::SierraLite => diffuse::<SierraLite, P, N>(w, h, s, inks, rows, md, out),
+        Algorithm::Bayer2 => ordered_dither(mapper, ordered::bayer(1), m, w, h, out),
+        Algorithm::Bayer4 => ordered_dither(mapper, ordered::bayer(2), m, w, h, out),
+        Algorithm::Bayer8 => ordered_dither(mapper, ordered::bayer(3), m, w, h, out),
+        Algorithm::BlueNoise => ordered_dither(mapper, ordered::blue_noise(), m, w, h, out),
     }
 }
 
 /// Ordered dithering of a mix: with the map's threshold `t` at a pixel, black when
 /// `t < black share`, red when `t < black + red share`, else white. Inks are ordered dark
 /// to light, so the black pixels (and black plus red) form the map's evenly spread
-/// patterns, and every area shows its mix exactly on average.
+/// patterns, and every area shows its mix exactly on average. Cells of `solid` other
+/// than [`diffuse::NOT_SOLID`] print their ink.
 fn ordered_dither(
     mapper: &Mapper<'_>,
     map: &ordered::ThresholdMap,
+    solid: &[u8],
     w: usize,
     h: usize,
     out: &mut [u8],
@@ -656,6 +776,13 @@ fn ordered_dither(
             let is_black = t < black;
             let is_red = !is_black & (t < black + red);
             *o = u8::from(is_black) | (u8::from(is_red) << 1);
+        }
+        if let Some(row) = solid.get(y * w..(y + 1) * w) {
+            for (o, &ink) in out_row.iter_mut().zip(row) {
+                if ink != diffuse::NOT_SOLID {
+                    *o = ink;
+                }
+            }
         }
     }
 }
