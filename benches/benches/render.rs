@@ -86,6 +86,14 @@ fn bench_codes(c: &mut Criterion) {
         group.bench_function(format!("qr/{}", model.name()), |b| {
             b.iter(|| renderer.render(&t, &product, model).unwrap())
         });
+        // The two halves: bind (the QR encoding) and drawing the modules.
+        group.bench_function(format!("qr-bind/{}", model.name()), |b| {
+            b.iter(|| renderer.bind(&t, &product, model).unwrap())
+        });
+        let scene = renderer.bind(&t, &product, model).unwrap();
+        group.bench_function(format!("qr-raster/{}", model.name()), |b| {
+            b.iter(|| renderer.rasterise(&scene))
+        });
     }
     // The empty label: what the codes' figures include besides the codes.
     let empty =

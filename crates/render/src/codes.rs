@@ -9,7 +9,7 @@
 //!   red-light scanners at tills, so a red code would not scan.
 
 use barcoders::sym::{code39::Code39, code128::Code128, ean8::EAN8, ean13::EAN13, tf::TF};
-use qrcode::{EcLevel, QrCode};
+use fast_qr::{ECL, QRBuilder};
 
 use crate::template::{QrEcLevel, Symbology};
 
@@ -277,30 +277,34 @@ pub(crate) struct Qr {
     pub dark: Vec<bool>,
 }
 
-/// Encodes data as a QR code at an error-correction level.
+/// Encodes data as a QR code at an error-correction level (with fast_qr: one mode for the
+/// whole value, the mask of lowest penalty).
 pub(crate) fn encode_qr(value: &str, level: QrEcLevel) -> Result<Qr, CodeError> {
     if value.is_empty() {
         return Err(CodeError("an empty value cannot be encoded".to_owned()));
     }
     let ec = match level {
-        QrEcLevel::L => EcLevel::L,
-        QrEcLevel::M => EcLevel::M,
-        QrEcLevel::Q => EcLevel::Q,
-        QrEcLevel::H => EcLevel::H,
+        QrEcLevel::L => ECL::L,
+        QrEcLevel::M => ECL::M,
+        QrEcLevel::Q => ECL::Q,
+        QrEcLevel::H => ECL::H,
     };
-    let code = QrCode::with_error_correction_level(value.as_bytes(), ec).map_err(|e| {
-        CodeError(format!(
-            "cannot encode {} bytes as a QR code: {e}",
-            value.len()
-        ))
-    })?;
-    let width = code.width() as u32;
-    let dark = code
-        .to_colors()
-        .into_iter()
-        .map(|c| c == qrcode::Color::Dark)
-        .collect();
-    Ok(Qr { width, dark })
+    let code = QRBuilder::new(value.as_bytes())
+        .ecl(ec)
+        .build()
+        .map_err(|e| {
+            CodeError(format!(
+                "cannot encode {} bytes as a QR code: {e}",
+                value.len()
+            ))
+        })?;
+    let n = code.size;
+    let dark = code.data[..n * n].iter().map(|m| m.value()).collect();
+    // At most 177 modules a side.
+    Ok(Qr {
+        width: n as u32,
+        dark,
+    })
 }
 
 #[cfg(test)]

@@ -51,6 +51,7 @@ pub mod limits;
 mod loader;
 mod panel;
 mod picture;
+mod pngenc;
 pub mod quantise;
 mod raster;
 mod rasterise;
@@ -66,6 +67,7 @@ pub use limits::{MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, MAX_SCALE, MAX_VALUE_CHARS};
 pub use loader::Template;
 pub use panel::{EncodeError, PanelImage};
 pub use picture::PictureId;
+pub use pngenc::{PngCompression, PngFilter, PngOptions};
 pub use raster::Rect;
 pub use rasterise::rasterise;
 pub use render::{RenderOptions, Rendered, Renderer};
@@ -76,7 +78,7 @@ pub use template::json_schema;
 /// pixels of a label, so stored fingerprints of rendered labels become stale. It is part of
 /// every [`Scene::fingerprint`]; a test (`tests/src/pins.rs`) ties it to the pixels of every
 /// golden reference, so a change that moves pixels cannot ship without a bump.
-pub const RENDER_VERSION: u32 = 4;
+pub const RENDER_VERSION: u32 = 5;
 
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@
 use esl_model::{Ink, Model, Palette};
 
 use crate::limits::MAX_SCALE;
+use crate::pngenc::{self, PngOptions};
 
 /// A rendered label: exactly the model's size, one ink per pixel.
 ///
@@ -20,9 +21,6 @@ pub struct PanelImage {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EncodeError {
-    /// The PNG encoder failed (it does not for valid images).
-    #[error("cannot encode PNG: {0}")]
-    Png(#[from] png::EncodingError),
     /// A preview scale above [`MAX_SCALE`].
     #[error("scale {scale} is too large: at most {MAX_SCALE}")]
     Scale {
@@ -153,47 +151,37 @@ impl PanelImage {
 
     /// An indexed PNG of the label: 1 bit per pixel on black/white models, 2 bits on
     /// black/white/red, with the palette white, black(, red). Small, and exactly what the
-    /// platform accepts. `scale` > 1 makes a nearest-neighbour preview.
+    /// platform accepts. `scale` > 1 makes a nearest-neighbour preview. The same as
+    /// [`PanelImage::to_png_with`] with the default [`PngOptions`].
     ///
     /// # Errors
-    /// [`EncodeError::Scale`] for a scale above [`MAX_SCALE`]; [`EncodeError::Png`] if the
-    /// PNG encoder fails (it does not for valid images).
+    /// [`EncodeError::Scale`] for a scale above [`MAX_SCALE`].
     pub fn to_png(&self, scale: u32) -> Result<Vec<u8>, EncodeError> {
+        self.to_png_with(scale, PngOptions::default())
+    }
+
+    /// [`PanelImage::to_png`] with a choice of compressor and row filter (the pixels are the
+    /// same whatever the options; only size and time differ).
+    ///
+    /// # Errors
+    /// [`EncodeError::Scale`] for a scale above [`MAX_SCALE`].
+    pub fn to_png_with(&self, scale: u32, options: PngOptions) -> Result<Vec<u8>, EncodeError> {
         let s = checked_scale(scale)? as usize;
         let (w, h) = (self.width as usize * s, self.height as usize * s);
         let inks = self.palette().inks();
         let depth: usize = if inks.len() <= 2 { 1 } else { 2 };
-        let per_byte = 8 / depth;
-        let row_bytes = w.div_ceil(per_byte);
-        let mut data = vec![0u8; row_bytes * h];
-        for y in 0..h {
-            let src_row = (y / s) * self.width as usize;
-            let row = &mut data[y * row_bytes..(y + 1) * row_bytes];
-            for x in 0..w {
-                let v = self.pixels[src_row + x / s];
-                let shift = 8 - depth * (x % per_byte + 1);
-                row[x / per_byte] |= v << shift;
-            }
-        }
-        let mut out = Vec::new();
-        {
-            let mut enc = png::Encoder::new(&mut out, w as u32, h as u32);
-            enc.set_color(png::ColorType::Indexed);
-            enc.set_depth(if depth == 1 {
-                png::BitDepth::One
+        let rgb: Vec<u8> = inks.iter().flat_map(|i| i.rgb()).collect();
+        let src_w = self.width as usize;
+        Ok(pngenc::encode(w, h, depth, &rgb, options, |y, line| {
+            let src = &self.pixels[(y / s) * src_w..(y / s + 1) * src_w];
+            if s == 1 {
+                line.copy_from_slice(src);
             } else {
-                png::BitDepth::Two
-            });
-            enc.set_palette(inks.iter().flat_map(|i| i.rgb()).collect::<Vec<u8>>());
-            // Palette images compress best unfiltered; `Balanced` keeps a 400×300 label at a few
-            // kilobytes at a fraction of `High`'s time.
-            enc.set_compression(png::Compression::Balanced);
-            enc.set_filter(png::Filter::NoFilter);
-            let mut writer = enc.write_header()?;
-            writer.write_image_data(&data)?;
-            writer.finish()?;
-        }
-        Ok(out)
+                for (x, v) in line.iter_mut().enumerate() {
+                    *v = src[x / s];
+                }
+            }
+        }))
     }
 
     /// One packed 1-bit plane per ink other than white (black, then red on BWR models),
