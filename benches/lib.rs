@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use esl_model::{Model, Product};
+use esl_model::{Model, Product, Screen};
 use esl_render::Template;
 
 /// The workspace root (where `templates/` is).
@@ -24,8 +24,8 @@ pub const SIZES: [Model; 3] = [Model::Sl121, Model::Sl126, Model::Sl142];
 /// The JSON of the issue's label design for `model`'s size.
 #[must_use]
 pub fn design_json(model: Model) -> String {
-    let elements = match model {
-        Model::Sl121 => {
+    let elements = match model.screen() {
+        None | Some(Screen::In2_13) => {
             r#"
   {"type": "image", "box": {"x": 4, "y": 4, "w": 28, "h": 28}, "src": "product.png", "fit": "contain"},
   {"type": "text", "box": {"x": 36, "y": 2, "w": 172, "h": 18}, "field": "name", "font": "sans-bold", "size": 15, "min_size": 11},
@@ -36,7 +36,7 @@ pub fn design_json(model: Model) -> String {
   {"type": "barcode", "box": {"x": 2, "y": 56, "w": 116, "h": 46}, "symbology": "ean13", "field": "bar_code"},
   {"type": "price", "box": {"x": 120, "y": 36, "w": 88, "h": 66}, "field": "promote_price", "currency": "¥", "size": 44, "min_size": 20, "align": "right", "valign": "bottom", "color": "red"}"#
         }
-        Model::Sl126 | Model::Sl126Plus => {
+        Some(Screen::In2_6) => {
             r#"
   {"type": "image", "box": {"x": 4, "y": 4, "w": 36, "h": 36}, "src": "product.png", "fit": "contain"},
   {"type": "text", "box": {"x": 44, "y": 2, "w": 180, "h": 40}, "field": "name", "font": "sans-bold", "size": 17, "min_size": 12, "max_lines": 2},
@@ -48,7 +48,7 @@ pub fn design_json(model: Model) -> String {
   {"type": "barcode", "box": {"x": 2, "y": 84, "w": 128, "h": 66}, "symbology": "ean13", "field": "bar_code"},
   {"type": "price", "box": {"x": 134, "y": 70, "w": 158, "h": 80}, "field": "promote_price", "currency": "¥", "size": 64, "min_size": 30, "align": "right", "valign": "bottom", "color": "red"}"#
         }
-        Model::Sl142 | Model::Sl142Plus => {
+        Some(Screen::In4_2) => {
             r#"
   {"type": "image", "box": {"x": 6, "y": 6, "w": 48, "h": 48}, "src": "product.png", "fit": "contain"},
   {"type": "text", "box": {"x": 60, "y": 4, "w": 240, "h": 64}, "field": "name", "font": "sans-bold", "size": 26, "min_size": 18, "max_lines": 2},

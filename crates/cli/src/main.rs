@@ -25,6 +25,11 @@ mod sheet;
     about = "Render and push electronic shelf labels"
 )]
 struct Cli {
+    /// Declare models the built-in table lacks (e.g. SL121+) from this models file: JSON
+    /// `{"models": [{"name", "width", "height", "inks", "screen"}]}` (`esl models
+    /// from-platform` writes one). A label of an undeclared, unknown model is an error.
+    #[arg(long, global = true, env = "ESL_MODELS", value_name = "FILE")]
+    models: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -113,8 +118,12 @@ enum Command {
     Sheet(sheet::SheetArgs),
     /// Print the JSON Schema of the template format.
     Schema,
-    /// List the ESL models with their sizes, colours and platform codes.
-    Models,
+    /// List the ESL models (built in, and declared with --models) with their sizes, colours
+    /// and platform codes; `esl models from-platform` declares one from what the platform says.
+    Models {
+        #[command(subcommand)]
+        action: Option<net::ModelsCommand>,
+    },
     /// Dither a PNG or JPEG picture to a model's exact size and inks, as an indexed PNG.
     Dither(dither::DitherArgs),
     #[command(flatten)]
@@ -135,7 +144,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
+    match declare_models(cli.models.as_deref()).and_then(|()| run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -166,27 +175,44 @@ fn run(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Dither(args) => dither::run(args),
-        Command::Models => {
+        Command::Models {
+            action: Some(action),
+        } => net::run_models(action),
+        Command::Models { action: None } => {
             println!(
                 "{:<8} {:>9}  {:<18} screen code  colour code",
                 "model", "pixels", "colours"
             );
-            for m in Model::ALL {
+            for m in Model::known() {
                 let (w, h) = m.size();
                 let inks: Vec<_> = m.palette().inks().iter().map(|i| i.name()).collect();
+                let screen = match m.screen() {
+                    Some(s) => format!("{} ({}\")", s.code(), s.inches()),
+                    None => "-".to_owned(),
+                };
                 println!(
-                    "{:<8} {:>9}  {:<18} {} ({}\")      {}",
+                    "{:<8} {:>9}  {:<18} {:<12} {}",
                     m.name(),
                     format!("{w}x{h}"),
                     inks.join("/"),
-                    m.template_screen_code(),
-                    m.screen_inches(),
+                    screen,
                     m.template_color_code()
                 );
             }
             Ok(())
         }
     }
+}
+
+/// Declares the models of `--models FILE` for the rest of the process.
+fn declare_models(file: Option<&Path>) -> Result<()> {
+    let Some(file) = file else { return Ok(()) };
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("reading models file {}", file.display()))?;
+    esl_model::ModelsFile::from_json(&text, &file.display().to_string())?
+        .declare_all()
+        .with_context(|| format!("declaring the models of {}", file.display()))?;
+    Ok(())
 }
 
 fn font_book(dir: Option<&Path>) -> Result<FontBook> {

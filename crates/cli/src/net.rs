@@ -147,6 +147,60 @@ impl From<Color> for LedColor {
     }
 }
 
+/// `esl models …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Declare an ESL's model from what the platform says of it: the screen size of its
+    /// getInfo and the colour of a platform template made for it. Prints a models file
+    /// (`{"models": [...]}`) for `esl --models FILE`; nothing is guessed: a model whose
+    /// screen or colour the platform does not give is an error.
+    FromPlatform {
+        #[command(flatten)]
+        conn: Connection,
+        /// The shop.
+        #[arg(long)]
+        shop_id: String,
+        /// An ESL of the model.
+        #[arg(long)]
+        esl_id: String,
+        /// A platform template for that ESL's screen, whose colour is the model's.
+        #[arg(long)]
+        template_id: String,
+    },
+}
+
+/// Runs an `esl models` subcommand on its own tokio runtime.
+///
+/// # Errors
+/// As [`run`], and a model the platform's answers do not describe.
+pub fn run_models(cmd: ModelsCommand) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        match cmd {
+            ModelsCommand::FromPlatform {
+                conn,
+                shop_id,
+                esl_id,
+                template_id,
+            } => {
+                let client = conn.client()?;
+                let decl = client
+                    .describe_model(&shop_id, &esl_id, &template_id)
+                    .await
+                    .with_context(|| {
+                        format!("describing the model of ESL {esl_id} with template {template_id}")
+                    })?;
+                let file = esl_model::ModelsFile { models: vec![decl] };
+                println!("{}", serde_json::to_string_pretty(&file)?);
+                Ok(())
+            }
+        }
+    })
+}
+
 /// Runs a network subcommand on its own tokio runtime.
 ///
 /// # Errors

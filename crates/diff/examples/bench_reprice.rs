@@ -26,7 +26,7 @@ use esl_diff::{
     CsvMode, NoObserver, ProductFile, Registry, RenderEnv, RepriceOptions, TemplateLibrary,
     TemplateSource,
 };
-use esl_model::{Model, Product};
+use esl_model::{Model, Product, Screen};
 use esl_render::Renderer;
 use rayon::prelude::*;
 
@@ -46,10 +46,10 @@ const TEMPLATES: [(&str, &str); 3] = [
 ];
 
 fn template_for(model: Model) -> &'static str {
-    match model {
-        Model::Sl121 => "shelf-2.13",
-        Model::Sl126 | Model::Sl126Plus => "shelf-2.6",
-        Model::Sl142 | Model::Sl142Plus => "shelf-4.2",
+    match model.screen() {
+        Some(Screen::In2_6) => "shelf-2.6",
+        Some(Screen::In4_2) => "shelf-4.2",
+        _ => "shelf-2.13",
     }
 }
 

@@ -10,7 +10,7 @@ use esl_diff::{
     ProductFile, ProductFormat, Pusher, Registry, RenderEnv, RepriceOptions, RunReport, Stage,
     TemplateLibrary,
 };
-use esl_model::Model;
+use esl_model::{Model, Screen};
 use esl_push::ApiCode;
 use esl_push::{Client, RetryPolicy, Secret};
 use esl_render::RenderErrorKind;
@@ -40,10 +40,10 @@ const TEMPLATES: [(&str, &str); 3] = [
 ];
 
 fn template_for(model: Model) -> &'static str {
-    match model {
-        Model::Sl121 => "shelf-2.13",
-        Model::Sl126 | Model::Sl126Plus => "shelf-2.6",
-        Model::Sl142 | Model::Sl142Plus => "shelf-4.2",
+    match model.screen() {
+        Some(Screen::In2_6) => "shelf-2.6",
+        Some(Screen::In4_2) => "shelf-4.2",
+        _ => "shelf-2.13",
     }
 }
 

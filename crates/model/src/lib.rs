@@ -1,7 +1,8 @@
 //! Plain data shared by every `esl` crate.
 //!
 //! * [`Model`]: the SUNMI ESL models, their panel sizes, palettes and the platform's template
-//!   screen and colour codes (seed 001, ESL §4.3.5 and §7).
+//!   screen and colour codes (seed 001, ESL §4.3.5 and §7); models the seed's table lacks
+//!   are declared ([`ModelDecl`], [`ModelsFile`]), never guessed.
 //! * [`Ink`] and [`Palette`]: the colours a panel can show.
 //! * [`Product`]: the product record a label shows (seed 001, Product APIs §3.1.1), with any
 //!   extra fields a pricing system supplies.
@@ -18,5 +19,8 @@ mod model;
 mod product;
 
 pub use amount::{Amount, AmountError};
-pub use model::{Ink, Model, Palette, UnknownModel};
+pub use model::{
+    Ink, MAX_DECLARED_MODELS, MAX_PANEL_SIDE, Model, ModelDecl, ModelError, ModelsFile, Palette,
+    Screen, UnknownModel,
+};
 pub use product::{Product, ProductError};

@@ -1457,6 +1457,37 @@ pub struct TemplateInfo {
     pub template_screen: Option<i64>,
 }
 
+impl TemplateInfo {
+    /// The colour code (1 black/white, 2 black/white/red): `template_color`, or else read
+    /// from `template_color_name` (`BW`, `BWR`), since the seed marks the code "currently
+    /// unavailable" in this reply.
+    #[must_use]
+    pub fn color_code(&self) -> Option<i64> {
+        self.template_color
+            .filter(|c| (1..=2).contains(c))
+            .or_else(|| {
+                match self
+                    .template_color_name
+                    .trim()
+                    .to_ascii_uppercase()
+                    .as_str()
+                {
+                    "BW" => Some(1),
+                    "BWR" => Some(2),
+                    _ => None,
+                }
+            })
+    }
+
+    /// The screen: `template_screen`, or else `template_screen_type_name` (`2.6`).
+    #[must_use]
+    pub fn screen(&self) -> Option<esl_model::Screen> {
+        self.template_screen
+            .and_then(esl_model::Screen::from_code)
+            .or_else(|| esl_model::Screen::from_name(&self.template_screen_type_name))
+    }
+}
+
 /// One ESL bound to a product.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BoundEsl {

@@ -380,6 +380,40 @@ impl Client {
         Ok(self.call(ep, &params, None).await?.data)
     }
 
+    /// The declaration of an ESL's model from what the platform says of it, for models the
+    /// built-in table lacks (the seed's `SL121+`): the screen size of the ESL's getInfo
+    /// (`screen_size_name`) and the colour of a platform template made for that screen
+    /// (template/getInfo's `template_color`, or its `template_color_name` `BW`/`BWR`, since
+    /// the seed marks the code "currently unavailable"). See
+    /// [`ModelDecl::from_platform`](esl_model::ModelDecl::from_platform) for the panel size.
+    /// Declare the result with [`esl_model::Model::declare`].
+    ///
+    /// # Errors
+    /// As [`Client::esl_info`] and template/getInfo; [`PushError::Model`] when getInfo names
+    /// no model or screen, the template names no colour, or the template's screen is not the
+    /// ESL's.
+    pub async fn describe_model(
+        &self,
+        shop_id: &str,
+        esl_id: &str,
+        template_id: &str,
+    ) -> Result<esl_model::ModelDecl, PushError> {
+        let info = self
+            .esl_info(shop_id, &EslIdOrCode::Id(esl_id.to_owned()))
+            .await?;
+        let template = self
+            .send(&api::TemplateGetInfo {
+                shop_id: shop_id.to_owned(),
+                template_id: template_id.to_owned(),
+            })
+            .await?;
+        info.model_decl(template_id, &template)
+            .map_err(|source| PushError::Model {
+                esl_id: esl_id.to_owned(),
+                source,
+            })
+    }
+
     /// `/device/getOverview`: counts of a shop's APs and ESLs.
     ///
     /// # Errors

@@ -224,6 +224,15 @@ pub enum PushError {
         /// The error of the last attempt.
         last: Box<PushError>,
     },
+    /// The platform's answers about an ESL do not describe a model esl can draw for (see
+    /// [`Client::describe_model`](crate::Client::describe_model)).
+    #[error("ESL {esl_id}: {source}")]
+    Model {
+        /// The ESL.
+        esl_id: String,
+        /// What is missing or wrong.
+        source: esl_model::ModelError,
+    },
     /// The client could not be built (bad base URL, TLS set-up).
     #[error("cannot build the client: {reason}")]
     Config {
@@ -283,7 +292,8 @@ impl PushError {
         }
     }
 
-    /// The endpoint path the error is about (empty for [`PushError::Config`]).
+    /// The endpoint path the error is about (empty for [`PushError::Config`] and
+    /// [`PushError::Model`], which are not about one call).
     #[must_use]
     pub fn endpoint(&self) -> &'static str {
         match self {
@@ -295,7 +305,7 @@ impl PushError {
             | PushError::BodyTooLarge { endpoint, .. }
             | PushError::InvalidRequest { endpoint, .. }
             | PushError::GaveUp { endpoint, .. } => endpoint,
-            PushError::Config { .. } => "",
+            PushError::Config { .. } | PushError::Model { .. } => "",
         }
     }
 }

@@ -396,10 +396,52 @@ pub struct EslInfo {
 }
 
 impl EslInfo {
-    /// The model, if the platform's name is one of the known models.
+    /// The model, if the platform's name is one of the known models (built in or declared).
     #[must_use]
     pub fn model(&self) -> Option<esl_model::Model> {
         self.model_name.as_deref().and_then(|m| m.parse().ok())
+    }
+
+    /// The declaration of this ESL's model from its screen size and the colour of
+    /// `template` (the template/getInfo reply of `template_id`), as
+    /// [`Client::describe_model`](crate::Client::describe_model) makes it.
+    ///
+    /// # Errors
+    /// [`esl_model::ModelError::Platform`] when the ESL names no model or screen, the template
+    /// no colour, or the two name different screens.
+    pub fn model_decl(
+        &self,
+        template_id: &str,
+        template: &crate::api::TemplateInfo,
+    ) -> Result<esl_model::ModelDecl, esl_model::ModelError> {
+        let name = self.model_name.as_deref().unwrap_or("").trim();
+        let bad = |reason: String| esl_model::ModelError::Platform {
+            name: name.to_owned(),
+            reason,
+        };
+        if name.is_empty() {
+            return Err(bad("getInfo gives no model_name".to_owned()));
+        }
+        let screen = self
+            .screen_size_name
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| bad("getInfo gives no screen_size_name".to_owned()))?;
+        let color = template.color_code().ok_or_else(|| {
+            bad(format!(
+                "template {template_id} gives no colour (template_color or template_color_name)"
+            ))
+        })?;
+        let decl = esl_model::ModelDecl::from_platform(name, screen, color)?;
+        if let Some(t) = template.screen() {
+            if Some(t) != decl.screen {
+                return Err(bad(format!(
+                    "template {template_id} is for the {} inch screen, the ESL's is {screen:?}",
+                    t.inches()
+                )));
+            }
+        }
+        Ok(decl)
     }
 }
 

@@ -286,7 +286,7 @@ async fn esl_get_list() {
         })
         .await
         .unwrap();
-    assert_eq!((r.total_count, r.esl_list.len()), (5, 2));
+    assert_eq!((r.total_count, r.esl_list.len()), (6, 2));
     let bad = api::DeviceEslGetList {
         shop_id: s(SHOP),
         page_num: Some(0),
@@ -390,7 +390,7 @@ async fn get_overview() {
         .send(&api::DeviceGetOverview { shop_id: s(SHOP) })
         .await
         .unwrap();
-    assert_eq!((r.ap_total_count, r.esl_total_count), (2, 5));
+    assert_eq!((r.ap_total_count, r.esl_total_count), (2, 6));
     assert_eq!(
         err(&c, &api::DeviceGetOverview { shop_id: s("x") }).await,
         5013
@@ -561,7 +561,8 @@ async fn esl_firmware_get_list() {
         })
         .await
         .unwrap();
-    assert_eq!(r.total_count, 5, "one line per model in the shop");
+    assert_eq!(r.total_count, 6, "one line per model in the shop");
+    assert!(r.firmware_list.iter().any(|f| f.model_name == "SL121+"));
     assert!(r.firmware_list.iter().any(|f| f.model_name == "SL126+"));
 }
 
@@ -634,7 +635,7 @@ async fn template_get_list() {
         })
         .await
         .unwrap();
-    assert_eq!((r.total_count, r.template_list.len()), (3, 1));
+    assert_eq!((r.total_count, r.template_list.len()), (4, 2));
     assert_eq!(r.template_list[0].template_screen, Some(3));
 }
 
@@ -679,7 +680,12 @@ async fn template_delete() {
         })
         .await
         .unwrap();
-    assert_eq!(r.total_count, 1);
+    let left: Vec<_> = r
+        .template_list
+        .iter()
+        .map(|t| t.template_id.as_str())
+        .collect();
+    assert_eq!(left, ["100", "103"]);
 }
 
 // ---- seed 001: product binding §8 ----

@@ -117,7 +117,7 @@ async fn every_endpoint() {
 
     // getList, one page and all pages.
     let page = c.esl_list("1001", Page { num: 2, size: 2 }).await.unwrap();
-    assert_eq!(page.total_count, 5);
+    assert_eq!(page.total_count, 6);
     assert_eq!(
         page.esl_list
             .iter()
@@ -126,7 +126,7 @@ async fn every_endpoint() {
         ["129202", "129203"]
     );
     let all = c.esl_list_all("1001").await.unwrap();
-    assert_eq!(all.len(), 5);
+    assert_eq!(all.len(), 6);
     assert_eq!(all[0].model(), Some(Model::Sl121));
     assert_eq!(all[0].status, esl_push::EslStatus::PushSuccess);
     assert_eq!(all[1].status, esl_push::EslStatus::WaitingForData);
@@ -155,7 +155,7 @@ async fn every_endpoint() {
         .unwrap_err();
     assert_eq!(e.api_code(), Some(ApiCode::InvalidEsl));
 
-    // getOverview: 2 APs, 5 ESLs, one pushed (status 3), four waiting (status 2).
+    // getOverview: 2 APs, 6 ESLs, one pushed (status 3), five waiting (status 2).
     let ov = c.overview("1001").await.unwrap();
     assert_eq!(
         (
@@ -164,7 +164,7 @@ async fn every_endpoint() {
             ov.esl_pending_count,
             ov.esl_failed_count
         ),
-        (2, 5, 4, 0)
+        (2, 6, 5, 0)
     );
 
     // AP list, info, reboot.
@@ -178,7 +178,7 @@ async fn every_endpoint() {
         2
     );
     let ap = c.ap_info("1001", "10200").await.unwrap();
-    assert_eq!((ap.model_name.as_deref(), ap.esl_count), (Some("SLAP1"), 5));
+    assert_eq!((ap.model_name.as_deref(), ap.esl_count), (Some("SLAP1"), 6));
     c.reboot_ap("1001", "10200").await.unwrap();
     assert_eq!(sim.ap("10200").unwrap().reboots, 1);
     let e = c.reboot_ap("1001", "nope").await.unwrap_err();
@@ -201,7 +201,7 @@ async fn every_endpoint() {
         .await
         .unwrap_err();
     assert_eq!(again.api_code(), Some(ApiCode::EslAlreadyBound));
-    assert_eq!(c.esl_list_all("1001").await.unwrap().len(), 6);
+    assert_eq!(c.esl_list_all("1001").await.unwrap().len(), 7);
     let un = c
         .unbind_esl(&UnbindEsl {
             shop_id: "1001".into(),
@@ -228,7 +228,7 @@ async fn every_endpoint() {
         .call_raw("/device/getOverview", &[("shop_id", "1001")])
         .await
         .unwrap();
-    assert_eq!(v["esl_total_count"], 5);
+    assert_eq!(v["esl_total_count"], 6);
 
     // Every attempt carried its own random.
     let randoms: Vec<_> = sim
@@ -439,7 +439,7 @@ async fn transient_faults_are_retried_with_fresh_signatures() {
         .unwrap();
     sim.inject(Fault::Delay(Duration::from_secs(2)), 1);
     let r = impatient.overview("1001").await.unwrap();
-    assert_eq!(r.esl_total_count, 5);
+    assert_eq!(r.esl_total_count, 6);
 
     // Bounded attempts: give up after max_attempts, keeping the last error.
     sim.clear_log();

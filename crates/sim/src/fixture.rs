@@ -16,13 +16,18 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use esl_model::Model;
+use esl_model::{Model, ModelDecl};
 use serde::{Deserialize, Serialize};
 
 /// A whole simulated world.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fixture {
+    /// Models the built-in table lacks, declared ([`Model::declare`]) before the ESLs that
+    /// name them are read: `{"name": "SL121+", "width": 212, "height": 104, "inks": ["white",
+    /// "black"], "screen": "2.13"}`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<ModelDecl>,
     /// Shops.
     #[serde(default)]
     pub shops: Vec<ShopFixture>,
@@ -243,6 +248,16 @@ impl Fixture {
     /// # Errors
     /// [`FixtureError::Json`] for bad JSON, [`FixtureError::Inconsistent`] for bad references.
     pub fn from_json(bytes: &[u8]) -> Result<Self, FixtureError> {
+        // The models first: the ESLs name them.
+        #[derive(Deserialize)]
+        struct Models {
+            #[serde(default)]
+            models: Vec<ModelDecl>,
+        }
+        let Models { models } = serde_json::from_slice(bytes)?;
+        for m in &models {
+            Model::declare(m).map_err(|e| FixtureError::Inconsistent(e.to_string()))?;
+        }
         let f: Fixture = serde_json::from_slice(bytes)?;
         f.check()?;
         Ok(f)
@@ -333,12 +348,14 @@ impl Fixture {
         Ok(())
     }
 
-    /// A small demo world: shop `1001` with two online APs, one bound ESL of each model
-    /// (`129200` SL121 … `129204` SL142+), and two unbound ESLs in stock (codes `STOCK001`,
+    /// A small demo world: shop `1001` with two online APs, one bound ESL of each built-in
+    /// model (`129200` SL121 … `129204` SL142+) and `129205` of the seed's `SL121+` (declared
+    /// by the fixture, see [`sl121_plus`]), and two unbound ESLs in stock (codes `STOCK001`,
     /// `STOCK002`; serial numbers `B1011940STOCK1`, `B1011940STOCK2`); platform shop
     /// `560279010307` mapped to `1001` and `560279010308` free to map; AP `B201E96500009` in
-    /// stock; templates `100`–`102`; products `1` and `2`, product `1` shown on ESL `129200`
-    /// with template `100`; a callback for event 4100.
+    /// stock; templates `100`–`103` (`103`: 2.13 inch black/white, the SL121+'s); products `1`
+    /// and `2`, product `1` shown on ESL `129200` with template `100`; a callback for event
+    /// 4100.
     #[must_use]
     pub fn demo() -> Self {
         let mut f = Fixture {
@@ -361,6 +378,14 @@ impl Fixture {
             );
             e.esl_code = format!("SKDI39D{i}");
             e.esl_sn = format!("B101194N0000{i}");
+            f.esls.push(e);
+        }
+        // Without room for another declared model the world has no SL121+.
+        if let Ok((decl, plus)) = sl121_plus() {
+            f.models.push(decl);
+            let mut e = esl("129205".to_owned(), plus, Some("1001"), Some("10200"));
+            e.esl_code = "SKDI39D5".to_owned();
+            e.esl_sn = "B101194N00005".to_owned();
             f.esls.push(e);
         }
         for i in 1..=2 {
@@ -394,6 +419,7 @@ impl Fixture {
             ("100", "price 2.13", 2, 1),
             ("101", "price 2.6", 2, 2),
             ("102", "price 4.2 bw", 1, 3),
+            ("103", "price 2.13 bw", 1, 1),
         ] {
             f.templates.push(TemplateFixture {
                 template_id: id.to_owned(),
@@ -450,6 +476,25 @@ impl Fixture {
             ..Fixture::default()
         }
     }
+}
+
+/// The demo fixture's `SL121+`: the model of the seed's getList and getInfo samples, which its
+/// size table lacks. getInfo says "2.13寸", so 212 × 104; the seed says nothing of its inks,
+/// and the fixture declares it black/white (our choice, as for SL126+, not a fact of the
+/// platform). If this process declared an `SL121+` already, that declaration is used.
+///
+/// # Errors
+/// [`esl_model::ModelError`] only when the process has declared as many models as it may.
+pub fn sl121_plus() -> Result<(ModelDecl, Model), esl_model::ModelError> {
+    let mut decl = ModelDecl::new("SL121+", 212, 104, esl_model::Palette::BlackWhite);
+    decl.screen = Some(esl_model::Screen::In2_13);
+    let m = match "SL121+".parse::<Model>() {
+        Ok(m) => m,
+        Err(_) => Model::declare(&decl)?,
+    };
+    let mut declared = ModelDecl::new(m.name(), m.size().0, m.size().1, m.palette());
+    declared.screen = m.screen();
+    Ok((declared, m))
 }
 
 fn ap(id: &str, shop: &str, name: &str) -> ApFixture {

@@ -39,7 +39,7 @@ mod state;
 pub use config::{Fault, FaultConfig, MAX_BODY_BYTES, SimConfig};
 pub use fixture::{
     ApFixture, ApStockFixture, BindingFixture, EslFixture, Fixture, FixtureError, HookFixture,
-    ProductFixture, ShopFixture, SunmiShopFixture, TemplateFixture,
+    ProductFixture, ShopFixture, SunmiShopFixture, TemplateFixture, sl121_plus,
 };
 pub use server::{DeliveryError, SimError, SimHandle, Simulator};
 pub use state::{ApSnapshot, EslSnapshot, FlashRecord, RequestRecord, StoredImage};

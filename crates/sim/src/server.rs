@@ -841,8 +841,8 @@ pub(crate) fn page(params: &Params) -> Result<(usize, usize), Reply> {
     Ok((num.saturating_sub(1).saturating_mul(size), size))
 }
 
-fn screen_name(model: Model) -> String {
-    format!("{}寸", model.screen_inches())
+fn screen_name(model: Model) -> Option<String> {
+    model.screen_inches().map(|inches| format!("{inches}寸"))
 }
 
 fn esl_summary(e: &crate::state::Esl) -> Value {
