@@ -44,6 +44,8 @@ pub(crate) struct Face {
     fingerprint: u64,
     /// SHA-256 of the font file: a scene's fingerprint names its fonts by it.
     pub(crate) content_hash: [u8; 32],
+    /// The face's glyph bitmaps, shared by every clone of the book and every thread.
+    pub(crate) glyphs: Arc<crate::text::GlyphCache>,
 }
 
 impl Face {
@@ -72,6 +74,7 @@ impl Face {
                 use sha2::Digest as _;
                 sha2::Sha256::digest(bytes).into()
             },
+            glyphs: Arc::default(),
         })
     }
 

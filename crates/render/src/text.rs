@@ -518,19 +518,80 @@ fn inked(c: f32, left: f32, right: f32, up: f32, down: f32) -> bool {
     across(left, right) || across(up, down)
 }
 
-/// Draws one glyph with its origin (pen position on the baseline) at integer `(x, y)`.
-pub(crate) fn draw_glyph(
-    canvas: &mut Canvas,
-    face: &Face,
-    id: GlyphId,
-    size: u32,
-    (x, y): (i32, i32),
-    ink: Ink,
-    clip: Rect,
-) {
-    let glyph = id.with_scale_and_position(face.scale(size as f32), point(x as f32, y as f32));
+/// One row's run of inked pixels of a glyph, relative to the glyph's origin (the pen
+/// position on the baseline): pixels `dx0..dx1` of row `dy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct GlyphRun {
+    dy: i32,
+    dx0: i32,
+    dx1: i32,
+}
+
+/// A glyph's inked pixels at one em size, as runs relative to its origin.
+///
+/// Glyphs are always placed at whole pixels, so a glyph's pixels are the same wherever it
+/// stands: one mask serves every label.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct GlyphMask {
+    runs: Vec<GlyphRun>,
+}
+
+/// Em sizes up to which glyph masks are kept: label text. Larger glyphs (a poster price)
+/// are rasterised each time; they are few and would fill the budget quickly.
+const MAX_CACHED_SIZE: u32 = 256;
+/// Bytes of glyph masks one face keeps, at most: about 30,000 glyphs of label text. Once
+/// full, further glyphs are rasterised each time (the same pixels, only slower).
+const GLYPH_CACHE_BYTES: usize = 16 << 20;
+
+/// The glyph masks of one face, keyed by glyph and em size, shared across labels and
+/// threads and bounded in memory ([`GLYPH_CACHE_BYTES`]). Hinting, when it comes (issue
+/// 10), joins the key. A cached mask is the mask [`glyph_mask`] makes, so output does not
+/// depend on what is cached, on the order labels are drawn in, or on the thread count.
+#[derive(Debug, Default)]
+pub(crate) struct GlyphCache {
+    masks: std::sync::RwLock<std::collections::HashMap<(u16, u32), std::sync::Arc<GlyphMask>>>,
+    bytes: std::sync::atomic::AtomicUsize,
+}
+
+impl GlyphCache {
+    /// The mask of glyph `id` at `size`, made by `make` unless kept.
+    fn get_or_make(
+        &self,
+        id: GlyphId,
+        size: u32,
+        make: impl FnOnce() -> GlyphMask,
+    ) -> std::sync::Arc<GlyphMask> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let key = (id.0, size);
+        // A poisoned lock (a panic elsewhere while writing) only turns the cache off.
+        if let Some(m) = self.masks.read().ok().and_then(|m| m.get(&key).cloned()) {
+            return m;
+        }
+        let mask = std::sync::Arc::new(make());
+        let cost = mask.runs.len() * std::mem::size_of::<GlyphRun>() + 64;
+        if size <= MAX_CACHED_SIZE && self.bytes.load(Relaxed) + cost <= GLYPH_CACHE_BYTES {
+            if let Ok(mut masks) = self.masks.write() {
+                if masks.insert(key, mask.clone()).is_none() {
+                    self.bytes.fetch_add(cost, Relaxed);
+                }
+            }
+        }
+        mask
+    }
+
+    /// How many masks are kept (for tests).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.masks.read().map(|m| m.len()).unwrap_or(0)
+    }
+}
+
+/// Rasterises glyph `id` of `face` at em size `size` with its origin at (0, 0): coverage
+/// from the outline, then [`inked`] per pixel.
+fn glyph_mask(face: &Face, id: GlyphId, size: u32) -> GlyphMask {
+    let glyph = id.with_scale_and_position(face.scale(size as f32), point(0.0, 0.0));
     let Some(outlined) = face.font.outline_glyph(glyph) else {
-        return;
+        return GlyphMask { runs: Vec::new() };
     };
     let bounds = outlined.px_bounds();
     let (ox, oy) = (bounds.min.x as i32, bounds.min.y as i32);
@@ -549,19 +610,57 @@ pub(crate) fn draw_glyph(
             cov[y as usize * w + x as usize]
         }
     };
+    let mut runs = Vec::new();
     for gy in 0..h as isize {
-        for gx in 0..w as isize {
-            let c = at(gx, gy);
-            if inked(
-                c,
-                at(gx - 1, gy),
-                at(gx + 1, gy),
-                at(gx, gy - 1),
-                at(gx, gy + 1),
-            ) {
-                canvas.put(ox + gx as i32, oy + gy as i32, ink, clip);
+        let mut open: Option<i32> = None;
+        for gx in 0..=w as isize {
+            let on = gx < w as isize
+                && inked(
+                    at(gx, gy),
+                    at(gx - 1, gy),
+                    at(gx + 1, gy),
+                    at(gx, gy - 1),
+                    at(gx, gy + 1),
+                );
+            match (on, open) {
+                (true, None) => open = Some(gx as i32),
+                (false, Some(x0)) => {
+                    runs.push(GlyphRun {
+                        dy: oy + gy as i32,
+                        dx0: ox + x0,
+                        dx1: ox + gx as i32,
+                    });
+                    open = None;
+                }
+                _ => {}
             }
         }
+    }
+    GlyphMask { runs }
+}
+
+/// Draws one glyph with its origin (pen position on the baseline) at integer `(x, y)`,
+/// from the face's glyph cache.
+pub(crate) fn draw_glyph(
+    canvas: &mut Canvas,
+    face: &Face,
+    id: GlyphId,
+    size: u32,
+    (x, y): (i32, i32),
+    ink: Ink,
+    clip: Rect,
+) {
+    let mask = face
+        .glyphs
+        .get_or_make(id, size, || glyph_mask(face, id, size));
+    for r in &mask.runs {
+        let row = Rect {
+            x0: x.saturating_add(r.dx0),
+            y0: y.saturating_add(r.dy),
+            x1: x.saturating_add(r.dx1),
+            y1: y.saturating_add(r.dy).saturating_add(1),
+        };
+        canvas.fill_rect(row, ink, clip);
     }
 }
 
@@ -631,4 +730,108 @@ pub(crate) fn digit_extent(book: &FontBook, chain: &Chain, size: u32) -> (i32, i
         }
     }
     ((size as f32 * 0.72).round() as i32, 0)
+}
+
+#[cfg(all(test, feature = "embedded-fonts"))]
+mod glyph_cache_tests {
+    use super::*;
+    use esl_model::Palette;
+
+    /// The pixels ab_glyph gives for `id` placed with its origin at `(x, y)` directly,
+    /// without the cache: what `draw_glyph` drew before masks were kept.
+    fn direct(face: &Face, id: GlyphId, size: u32, (x, y): (i32, i32)) -> Vec<(i32, i32)> {
+        let glyph = id.with_scale_and_position(face.scale(size as f32), point(x as f32, y as f32));
+        let Some(o) = face.font.outline_glyph(glyph) else {
+            return Vec::new();
+        };
+        let b = o.px_bounds();
+        let (ox, oy) = (b.min.x as i32, b.min.y as i32);
+        let (w, h) = ((b.max.x - b.min.x) as usize, (b.max.y - b.min.y) as usize);
+        let mut cov = vec![0f32; w * h];
+        o.draw(|gx, gy, c| cov[gy as usize * w + gx as usize] = c);
+        let at = |x: isize, y: isize| {
+            if x < 0 || y < 0 || x >= w as isize || y >= h as isize {
+                0.0
+            } else {
+                cov[y as usize * w + x as usize]
+            }
+        };
+        let mut px = Vec::new();
+        for gy in 0..h as isize {
+            for gx in 0..w as isize {
+                if inked(
+                    at(gx, gy),
+                    at(gx - 1, gy),
+                    at(gx + 1, gy),
+                    at(gx, gy - 1),
+                    at(gx, gy + 1),
+                ) {
+                    px.push((ox + gx as i32, oy + gy as i32));
+                }
+            }
+        }
+        px
+    }
+
+    fn drawn(face: &Face, id: GlyphId, size: u32, at: (i32, i32)) -> Vec<(i32, i32)> {
+        let mut c = Canvas::new(120, 120, Palette::BlackWhite, Ink::White);
+        let clip = c.bounds();
+        draw_glyph(&mut c, face, id, size, at, Ink::Black, clip);
+        let black = Palette::BlackWhite.map(Ink::Black) as u8;
+        let mut px = Vec::new();
+        for y in 0..120 {
+            for x in 0..120 {
+                if c.pixels[y as usize * 120 + x as usize] == black {
+                    px.push((x, y));
+                }
+            }
+        }
+        px
+    }
+
+    #[test]
+    fn cached_masks_draw_the_pixels_of_the_outline_at_any_position() {
+        let book = FontBook::bundled();
+        for name in ["sans", "sans-bold", "cjk"] {
+            let face = book.face(book.index_of(name).unwrap());
+            for (c, size) in [('a', 9), ('g', 13), ('W', 20), ('茶', 12), ('8', 31)] {
+                let Some(id) = face.glyph(c) else { continue };
+                for at in [(10, 40), (37, 41), (58, 90)] {
+                    let want = direct(face, id, size, at);
+                    assert!(!want.is_empty(), "{name} {c:?} {size} px draws something");
+                    assert_eq!(
+                        drawn(face, id, size, at),
+                        want,
+                        "{name} {c:?} {size} px at {at:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn label_sizes_are_kept_once_and_poster_sizes_are_not() {
+        let book = FontBook::bundled();
+        let face = book.face(book.index_of("sans").unwrap());
+        let id = face.glyph('k').unwrap();
+        // A book of its own: its faces' caches are this test's alone.
+        let before = face.glyphs.len();
+        assert_eq!(before, 0);
+        let a = drawn(face, id, 17, (20, 60));
+        let b = drawn(face, id, 17, (20, 60));
+        assert_eq!(a, b);
+        assert_eq!(face.glyphs.len(), before + 1);
+        let mut c = Canvas::new(8, 8, Palette::BlackWhite, Ink::White);
+        let clip = c.bounds();
+        draw_glyph(
+            &mut c,
+            face,
+            id,
+            MAX_CACHED_SIZE + 1,
+            (0, 0),
+            Ink::Black,
+            clip,
+        );
+        assert_eq!(face.glyphs.len(), before + 1);
+    }
 }
