@@ -36,6 +36,10 @@ struct Running {
 }
 
 fn start(tag: &str) -> (Running, tokio::runtime::Runtime) {
+    start_with(tag, None)
+}
+
+fn start_with(tag: &str, cors: Option<&str>) -> (Running, tokio::runtime::Runtime) {
     let templates = temp_templates(tag);
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -46,7 +50,7 @@ fn start(tag: &str) -> (Running, tokio::runtime::Runtime) {
         addr: "127.0.0.1:0".parse().unwrap(),
         templates: templates.clone(),
         token: Some(TOKEN.into()),
-        cors: None,
+        cors: cors.map(str::to_owned),
     };
     let server = server_rt
         .block_on(Server::bind(config, Renderer::bundled()))
@@ -509,5 +513,38 @@ fn metrics_count_renders_and_failures() {
     assert!(
         text.contains("esl_render_seconds_bucket{le=\"+Inf\"} 1\n"),
         "{text}"
+    );
+}
+
+#[test]
+fn cors_only_for_the_given_origin() {
+    let (s, rt) = start_with("cors", Some("http://designer.example"));
+    let resp = rt
+        .block_on(
+            s.client
+                .request(reqwest::Method::OPTIONS, format!("{}/v1/render", s.base))
+                .header("origin", "http://designer.example")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "http://designer.example"
+    );
+    assert!(
+        resp.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("authorization")
+    );
+    // The token is still needed for the real request.
+    let resp = rt
+        .block_on(s.client.get(format!("{}/v1/models", s.base)).send())
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "http://designer.example"
     );
 }
