@@ -140,6 +140,23 @@ enum Command {
     },
     /// Re-render and push exactly the labels whose picture changed (secret from ESL_SECRET).
     Reprice(reprice::RepriceArgs),
+    /// Serve the renderer over HTTP (API under /v1, bearer token from ESL_API_TOKEN or a
+    /// random one printed with the URL).
+    Serve(ServeArgs),
+}
+
+/// The arguments of `esl serve`.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    /// Folder of template JSON files served by /v1/templates.
+    #[arg(long, default_value = "templates")]
+    templates: PathBuf,
+    /// Allow this browser origin (CORS); none by default.
+    #[arg(long, value_name = "ORIGIN")]
+    cors: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -162,6 +179,7 @@ fn run(command: Command) -> Result<()> {
         Command::Hooks(args) => hooks::run(args),
         Command::Import { what } => reprice::run_import(what),
         Command::Reprice(args) => reprice::run_reprice(args),
+        Command::Serve(args) => serve(args),
         Command::Golden {
             templates,
             fixtures,
@@ -245,6 +263,24 @@ fn write_label(path: &Path, png: &[u8]) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
+    let token = std::env::var("ESL_API_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    let config = esl_serve::Config {
+        addr: args.addr,
+        templates: args.templates,
+        token,
+        cors: args.cors,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(esl_serve::serve(config, Renderer::bundled()))?;
+    Ok(())
 }
 
 fn render(args: &RenderArgs) -> Result<()> {
