@@ -148,8 +148,12 @@ enum Command {
 /// The arguments of `esl serve`.
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address to listen on (`--addr` is accepted too).
+    #[arg(
+        long = "bind",
+        visible_alias = "addr",
+        default_value = "127.0.0.1:8080"
+    )]
     addr: std::net::SocketAddr,
     /// Folder of template JSON files served by /v1/templates.
     #[arg(long, default_value = "templates")]

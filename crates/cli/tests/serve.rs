@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 fn serve_prints_its_url_and_answers() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut child = Command::new(env!("CARGO_BIN_EXE_esl"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--templates"])
+        .args(["serve", "--bind", "127.0.0.1:0", "--templates"])
         .arg(root.join("templates"))
         .env_remove("ESL_API_TOKEN")
         .stdout(Stdio::piped())
