@@ -272,14 +272,91 @@ pub(crate) fn encode_linear(sym: Symbology, value: &str) -> Result<Linear, CodeE
 }
 
 /// An encoded QR code: `width × width` modules, row by row, dark = true.
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Qr {
     pub width: u32,
     pub dark: Vec<bool>,
 }
 
+/// Bytes of encoded QR codes kept for reuse (values and modules): about 3,000 typical
+/// product URLs. A batch renders each product on every size it is shown on, and `fit`
+/// layouts measure a code before drawing it; both encode the same value again.
+const QR_CACHE_BYTES: usize = 4 << 20;
+
+/// Encoded QR codes keyed by value and level, shared by every label and thread. When a new
+/// code would pass the budget the cache is emptied and starts again: memory stays bounded
+/// and recent values (the sizes of one product, rendered close together) stay cheap. A
+/// kept code is the code [`encode_qr_uncached`] makes, so output never depends on it.
+#[derive(Debug, Default)]
+struct QrCache {
+    /// By value, then by level (`L`, `M`, `Q`, `H`).
+    codes: std::collections::HashMap<String, [Option<std::sync::Arc<Qr>>; 4]>,
+    bytes: usize,
+    budget: usize,
+}
+
+fn level_index(level: QrEcLevel) -> usize {
+    match level {
+        QrEcLevel::L => 0,
+        QrEcLevel::M => 1,
+        QrEcLevel::Q => 2,
+        QrEcLevel::H => 3,
+    }
+}
+
+impl QrCache {
+    fn with_budget(budget: usize) -> QrCache {
+        QrCache {
+            budget,
+            ..QrCache::default()
+        }
+    }
+
+    fn get(&self, value: &str, level: QrEcLevel) -> Option<std::sync::Arc<Qr>> {
+        self.codes.get(value)?[level_index(level)].clone()
+    }
+
+    fn put(&mut self, value: &str, level: QrEcLevel, code: std::sync::Arc<Qr>) {
+        let cost = value.len() + code.dark.len() + 64;
+        if cost > self.budget {
+            return;
+        }
+        if self.bytes + cost > self.budget {
+            self.codes.clear();
+            self.bytes = 0;
+        }
+        let slot = &mut self.codes.entry(value.to_owned()).or_default()[level_index(level)];
+        if slot.replace(code).is_none() {
+            self.bytes += cost;
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.codes.values().flatten().flatten().count()
+    }
+}
+
+static QR_CACHE: std::sync::LazyLock<std::sync::Mutex<QrCache>> =
+    std::sync::LazyLock::new(|| std::sync::Mutex::new(QrCache::with_budget(QR_CACHE_BYTES)));
+
+/// Encodes data as a QR code at an error-correction level, from the shared cache when the
+/// same value and level were encoded before.
+pub(crate) fn encode_qr(value: &str, level: QrEcLevel) -> Result<std::sync::Arc<Qr>, CodeError> {
+    // A poisoned lock (a panic elsewhere while it was held) only turns the cache off.
+    if let Some(code) = QR_CACHE.lock().ok().and_then(|c| c.get(value, level)) {
+        return Ok(code);
+    }
+    let code = std::sync::Arc::new(encode_qr_uncached(value, level)?);
+    if let Ok(mut cache) = QR_CACHE.lock() {
+        cache.put(value, level, code.clone());
+    }
+    Ok(code)
+}
+
 /// Encodes data as a QR code at an error-correction level (with fast_qr: one mode for the
 /// whole value, the mask of lowest penalty).
-pub(crate) fn encode_qr(value: &str, level: QrEcLevel) -> Result<Qr, CodeError> {
+fn encode_qr_uncached(value: &str, level: QrEcLevel) -> Result<Qr, CodeError> {
     if value.is_empty() {
         return Err(CodeError("an empty value cannot be encoded".to_owned()));
     }
@@ -310,6 +387,43 @@ pub(crate) fn encode_qr(value: &str, level: QrEcLevel) -> Result<Qr, CodeError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_qr_codes_are_the_codes_encoded_afresh() {
+        for (value, level) in [
+            ("https://shop.example/p/6958644000259", QrEcLevel::M),
+            ("https://shop.example/p/6958644000259", QrEcLevel::H),
+            ("茉莉花茶 500ml", QrEcLevel::L),
+        ] {
+            let fresh = encode_qr_uncached(value, level).unwrap();
+            assert_eq!(*encode_qr(value, level).unwrap(), fresh);
+            assert_eq!(*encode_qr(value, level).unwrap(), fresh, "from the cache");
+        }
+        assert!(encode_qr("", QrEcLevel::M).is_err());
+    }
+
+    #[test]
+    fn the_qr_cache_stays_within_its_budget() {
+        let code = |v: &str| std::sync::Arc::new(encode_qr_uncached(v, QrEcLevel::M).unwrap());
+        let one = code("a").dark.len() + 1 + 64;
+        let mut cache = QrCache::with_budget(2 * one);
+        cache.put("a", QrEcLevel::M, code("a"));
+        cache.put("b", QrEcLevel::M, code("b"));
+        assert_eq!((cache.len(), cache.bytes), (2, 2 * one));
+        assert!(cache.get("a", QrEcLevel::M).is_some());
+        assert!(
+            cache.get("a", QrEcLevel::H).is_none(),
+            "the level is part of the key"
+        );
+        // A third is past the budget: the cache starts again with it alone.
+        cache.put("c", QrEcLevel::M, code("c"));
+        assert_eq!((cache.len(), cache.bytes), (1, one));
+        assert!(cache.get("c", QrEcLevel::M).is_some());
+        // A code larger than the whole budget is not kept.
+        let mut tiny = QrCache::with_budget(10);
+        tiny.put("a", QrEcLevel::M, code("a"));
+        assert_eq!(tiny.len(), 0);
+    }
 
     #[test]
     fn check_digits_are_computed_and_verified() {

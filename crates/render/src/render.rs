@@ -1904,7 +1904,7 @@ impl Builder<'_> {
                 columns: code.width,
                 rows: code.width,
                 ink: Ink::Black,
-                dark: code.dark,
+                dark: code.dark.clone(),
             },
         ];
         let content = Content::Qr(QrContent {
