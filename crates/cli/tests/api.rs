@@ -3,7 +3,10 @@
 
 use std::process::{Command, Output};
 
-use esl_sim::{SimConfig, SimHandle, Simulator};
+mod common;
+
+use common::text;
+use esl_sim::SimHandle;
 
 const APP: &str = "cli-app";
 const SECRET: &str = "cli-s3cret";
@@ -18,23 +21,6 @@ fn esl(args: &[&str], env: &[(&str, &str)]) -> Output {
         c.env(k, v);
     }
     c.output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// The simulator on its own runtime, kept alive by the returned runtime.
-fn sim() -> (tokio::runtime::Runtime, SimHandle) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let sim = rt
-        .block_on(Simulator::start(SimConfig::new(APP, SECRET)))
-        .unwrap();
-    (rt, sim)
 }
 
 fn env_for(sim: &SimHandle) -> Vec<(&'static str, String)> {
@@ -91,7 +77,7 @@ fn list_matches_the_snapshot() {
 
 #[test]
 fn calls_print_data_and_change_the_simulator() {
-    let (_rt, sim) = sim();
+    let (_rt, sim) = common::sim(APP, SECRET);
     let o = run(
         &sim,
         &[
@@ -179,7 +165,7 @@ fn calls_print_data_and_change_the_simulator() {
 
 #[test]
 fn platform_errors_exit_1_with_code_and_meaning() {
-    let (_rt, sim) = sim();
+    let (_rt, sim) = common::sim(APP, SECRET);
     let o = run(
         &sim,
         &[
@@ -201,7 +187,7 @@ fn platform_errors_exit_1_with_code_and_meaning() {
 
 #[test]
 fn bad_parameters_are_refused_before_sending() {
-    let (_rt, sim) = sim();
+    let (_rt, sim) = common::sim(APP, SECRET);
     for (args, want) in [
         (
             vec![

@@ -4,21 +4,14 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use esl_sim::{SimConfig, Simulator};
+mod common;
 
 const APP: &str = "hooks-app";
 const SECRET: &str = "hooks-s3cret";
 
 #[test]
 fn hooks_listen_prints_each_accepted_event_as_a_json_line() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let sim = rt
-        .block_on(Simulator::start(SimConfig::new(APP, SECRET)))
-        .unwrap();
+    let (rt, sim) = common::sim(APP, SECRET);
     let esl = env!("CARGO_BIN_EXE_esl");
     let mut listener = Command::new(esl)
         .args(["hooks", "listen", "--bind", "127.0.0.1:0", "--path", "/cb"])

@@ -5,7 +5,10 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use esl_sim::{SimConfig, SimHandle, Simulator};
+mod common;
+
+use common::text;
+use esl_sim::SimHandle;
 
 const APP: &str = "models-app";
 const SECRET: &str = "models-s3cret";
@@ -29,25 +32,9 @@ fn esl(sim: &SimHandle, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn sim() -> (tokio::runtime::Runtime, SimHandle) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let sim = rt
-        .block_on(Simulator::start(SimConfig::new(APP, SECRET)))
-        .unwrap();
-    (rt, sim)
-}
-
 #[test]
 fn sl121_plus_is_declared_from_the_platform_rendered_and_pushed() {
-    let (_rt, sim) = sim();
+    let (_rt, sim) = common::sim(APP, SECRET);
     // The 2.13" sample, made for the SL121+ as well.
     let mut t: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root().join("templates/shelf-2.13.json")).unwrap())
@@ -83,6 +70,22 @@ fn sl121_plus_is_declared_from_the_platform_rendered_and_pushed() {
         esl(&sim, &args)
     };
 
+    let from_platform = |template: &str| {
+        esl(
+            &sim,
+            &[
+                "models",
+                "from-platform",
+                "--shop-id",
+                "1001",
+                "--esl-id",
+                "129205",
+                "--template-id",
+                template,
+            ],
+        )
+    };
+
     // Undeclared, SL121+ is an error that names it and says how to declare it.
     let out = render(None);
     assert!(!out.status.success());
@@ -91,19 +94,7 @@ fn sl121_plus_is_declared_from_the_platform_rendered_and_pushed() {
     assert!(err.contains("--models"), "{err}");
 
     // What the platform says: getInfo's "2.13寸" and template 103's black/white.
-    let out = esl(
-        &sim,
-        &[
-            "models",
-            "from-platform",
-            "--shop-id",
-            "1001",
-            "--esl-id",
-            "129205",
-            "--template-id",
-            "103",
-        ],
-    );
+    let out = from_platform("103");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let file: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let m = &file["models"][0];
@@ -125,19 +116,7 @@ fn sl121_plus_is_declared_from_the_platform_rendered_and_pushed() {
     let models = models.to_str().unwrap();
 
     // A template for another screen does not describe the ESL: nothing is guessed.
-    let out = esl(
-        &sim,
-        &[
-            "models",
-            "from-platform",
-            "--shop-id",
-            "1001",
-            "--esl-id",
-            "129205",
-            "--template-id",
-            "101",
-        ],
-    );
+    let out = from_platform("101");
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(err.contains("129205") && err.contains("101"), "{err}");

@@ -354,36 +354,33 @@ impl Model {
             name: decl.name.clone(),
             reason,
         };
-        if let Some(m) = Model::ALL
-            .into_iter()
-            .find(|m| m.name().eq_ignore_ascii_case(decl.name.trim()))
-        {
-            return if decl.matches(m) {
-                Ok(m)
+        // The built-in model itself, or the same declaration again, is that model; anything
+        // else under its name contradicts it.
+        let same_or_conflict = |m: Model, builtin: bool| {
+            if decl.matches(m) {
+                return Ok(m);
+            }
+            let was = describe(m.size(), m.palette(), m.screen());
+            let new = describe((decl.width, decl.height), decl.palette, decl.screen);
+            Err(err(if builtin {
+                format!(
+                    "{} is a built-in model ({was}); it cannot be declared as {new}",
+                    m.name()
+                )
             } else {
-                Err(err(format!(
-                    "{} is a built-in model ({}); it cannot be declared as {}",
-                    m.name(),
-                    describe(m.size(), m.palette(), m.screen()),
-                    describe((decl.width, decl.height), decl.palette, decl.screen),
-                )))
-            };
+                format!(
+                    "{} is declared already as {was}; it cannot be declared again as {new}",
+                    m.name()
+                )
+            }))
+        };
+        let named = |m: &Model| m.name().eq_ignore_ascii_case(decl.name.trim());
+        if let Some(m) = Model::ALL.into_iter().find(named) {
+            return same_or_conflict(m, true);
         }
         let mut table = DECLARED.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(&m) = table
-            .iter()
-            .find(|m| m.name().eq_ignore_ascii_case(decl.name.trim()))
-        {
-            return if decl.matches(m) {
-                Ok(m)
-            } else {
-                Err(err(format!(
-                    "{} is declared already as {}; it cannot be declared again as {}",
-                    m.name(),
-                    describe(m.size(), m.palette(), m.screen()),
-                    describe((decl.width, decl.height), decl.palette, decl.screen),
-                )))
-            };
+        if let Some(&m) = table.iter().find(|m| named(m)) {
+            return same_or_conflict(m, false);
         }
         if table.len() >= MAX_DECLARED_MODELS {
             return Err(err(format!(

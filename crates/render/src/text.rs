@@ -586,15 +586,21 @@ impl GlyphCache {
     }
 }
 
-/// Rasterises glyph `id` of `face` at em size `size` with its origin at (0, 0): coverage
-/// from the outline, then [`inked`] per pixel.
-fn glyph_mask(face: &Face, id: GlyphId, size: u32) -> GlyphMask {
-    let glyph = id.with_scale_and_position(face.scale(size as f32), point(0.0, 0.0));
+/// The inked pixels of glyph `id` of `face` at em size `size`, its origin at `(x, y)`:
+/// coverage from the outline, then [`inked`] per pixel. Returns the grid's top-left corner,
+/// its width and the grid, row by row.
+fn inked_grid(
+    face: &Face,
+    id: GlyphId,
+    size: u32,
+    (x, y): (i32, i32),
+) -> ((i32, i32), usize, Vec<bool>) {
+    let glyph = id.with_scale_and_position(face.scale(size as f32), point(x as f32, y as f32));
     let Some(outlined) = face.font.outline_glyph(glyph) else {
-        return GlyphMask { runs: Vec::new() };
+        return ((0, 0), 0, Vec::new());
     };
     let bounds = outlined.px_bounds();
-    let (ox, oy) = (bounds.min.x as i32, bounds.min.y as i32);
+    let corner = (bounds.min.x as i32, bounds.min.y as i32);
     let w = (bounds.max.x - bounds.min.x).max(0.0) as usize;
     let h = (bounds.max.y - bounds.min.y).max(0.0) as usize;
     let mut cov = vec![0f32; w * h];
@@ -610,24 +616,37 @@ fn glyph_mask(face: &Face, id: GlyphId, size: u32) -> GlyphMask {
             cov[y as usize * w + x as usize]
         }
     };
-    let mut runs = Vec::new();
+    let mut grid = Vec::with_capacity(w * h);
     for gy in 0..h as isize {
-        let mut open: Option<i32> = None;
-        for gx in 0..=w as isize {
-            let on = gx < w as isize
-                && inked(
-                    at(gx, gy),
-                    at(gx - 1, gy),
-                    at(gx + 1, gy),
-                    at(gx, gy - 1),
-                    at(gx, gy + 1),
-                );
-            match (on, open) {
-                (true, None) => open = Some(gx as i32),
+        for gx in 0..w as isize {
+            grid.push(inked(
+                at(gx, gy),
+                at(gx - 1, gy),
+                at(gx + 1, gy),
+                at(gx, gy - 1),
+                at(gx, gy + 1),
+            ));
+        }
+    }
+    (corner, w, grid)
+}
+
+/// The mask of glyph `id` of `face` at em size `size`, with its origin at (0, 0).
+fn glyph_mask(face: &Face, id: GlyphId, size: u32) -> GlyphMask {
+    let ((ox, oy), w, grid) = inked_grid(face, id, size, (0, 0));
+    let mut runs = Vec::new();
+    if w == 0 {
+        return GlyphMask { runs };
+    }
+    for (gy, row) in grid.chunks_exact(w).enumerate() {
+        let mut open: Option<usize> = None;
+        for gx in 0..=w {
+            match (gx < w && row[gx], open) {
+                (true, None) => open = Some(gx),
                 (false, Some(x0)) => {
                     runs.push(GlyphRun {
                         dy: oy + gy as i32,
-                        dx0: ox + x0,
+                        dx0: ox + x0 as i32,
                         dx1: ox + gx as i32,
                     });
                     open = None;
@@ -739,38 +758,12 @@ mod glyph_cache_tests {
 
     /// The pixels ab_glyph gives for `id` placed with its origin at `(x, y)` directly,
     /// without the cache: what `draw_glyph` drew before masks were kept.
-    fn direct(face: &Face, id: GlyphId, size: u32, (x, y): (i32, i32)) -> Vec<(i32, i32)> {
-        let glyph = id.with_scale_and_position(face.scale(size as f32), point(x as f32, y as f32));
-        let Some(o) = face.font.outline_glyph(glyph) else {
-            return Vec::new();
-        };
-        let b = o.px_bounds();
-        let (ox, oy) = (b.min.x as i32, b.min.y as i32);
-        let (w, h) = ((b.max.x - b.min.x) as usize, (b.max.y - b.min.y) as usize);
-        let mut cov = vec![0f32; w * h];
-        o.draw(|gx, gy, c| cov[gy as usize * w + gx as usize] = c);
-        let at = |x: isize, y: isize| {
-            if x < 0 || y < 0 || x >= w as isize || y >= h as isize {
-                0.0
-            } else {
-                cov[y as usize * w + x as usize]
-            }
-        };
-        let mut px = Vec::new();
-        for gy in 0..h as isize {
-            for gx in 0..w as isize {
-                if inked(
-                    at(gx, gy),
-                    at(gx - 1, gy),
-                    at(gx + 1, gy),
-                    at(gx, gy - 1),
-                    at(gx, gy + 1),
-                ) {
-                    px.push((ox + gx as i32, oy + gy as i32));
-                }
-            }
-        }
-        px
+    fn direct(face: &Face, id: GlyphId, size: u32, at: (i32, i32)) -> Vec<(i32, i32)> {
+        let ((ox, oy), w, grid) = inked_grid(face, id, size, at);
+        (0..grid.len())
+            .filter(|&i| grid[i])
+            .map(|i| (ox + (i % w) as i32, oy + (i / w) as i32))
+            .collect()
     }
 
     fn drawn(face: &Face, id: GlyphId, size: u32, at: (i32, i32)) -> Vec<(i32, i32)> {

@@ -72,6 +72,17 @@ fn start_with(tag: &str, cors: Option<&str>) -> (Running, tokio::runtime::Runtim
     )
 }
 
+impl Running {
+    /// Sends `req` with the service's bearer token and waits for the answer.
+    fn authed(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        req: reqwest::RequestBuilder,
+    ) -> reqwest::Response {
+        rt.block_on(req.bearer_auth(TOKEN).send()).unwrap()
+    }
+}
+
 /// The body of a response parsed as JSON (reqwest is built without its `json` feature).
 fn json_of<T: serde::de::DeserializeOwned>(
     rt: &tokio::runtime::Runtime,
@@ -96,17 +107,12 @@ fn product() -> Value {
 fn render_bytes_equal_the_library() {
     let (s, rt) = start("bytes");
     for (name, model) in [("shelf-2.13", "SL121"), ("shelf-4.2", "SL142")] {
-        let resp = rt
-            .block_on(
-                s.client
-                    .post(format!("{}/v1/render", s.base))
-                    .bearer_auth(TOKEN)
-                    .body(
-                        json!({"template": name, "product": product(), "model": model}).to_string(),
-                    )
-                    .send(),
-            )
-            .unwrap();
+        let resp = s.authed(
+            &rt,
+            s.client
+                .post(format!("{}/v1/render", s.base))
+                .body(json!({"template": name, "product": product(), "model": model}).to_string()),
+        );
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["content-type"], "image/png");
         let got = rt.block_on(resp.bytes()).unwrap();
@@ -124,17 +130,12 @@ fn render_bytes_equal_the_library() {
     let inline: Value =
         serde_json::from_slice(&std::fs::read(repo_templates().join("shelf-2.13.json")).unwrap())
             .unwrap();
-    let resp = rt
-        .block_on(
-            s.client
-                .post(format!("{}/v1/render", s.base))
-                .bearer_auth(TOKEN)
-                .body(
-                    json!({"template": inline, "product": product(), "model": "SL121"}).to_string(),
-                )
-                .send(),
-        )
-        .unwrap();
+    let resp = s.authed(
+        &rt,
+        s.client
+            .post(format!("{}/v1/render", s.base))
+            .body(json!({"template": inline, "product": product(), "model": "SL121"}).to_string()),
+    );
     assert_eq!(resp.status(), 200);
     let got = rt.block_on(resp.bytes()).unwrap();
     let template =
@@ -155,18 +156,15 @@ fn render_bytes_equal_the_library() {
 #[test]
 fn render_json_reports_boxes_and_errors_name_paths() {
     let (s, rt) = start("json");
-    let resp = rt
-        .block_on(
-            s.client
-                .post(format!("{}/v1/render?format=json", s.base))
-                .bearer_auth(TOKEN)
-                .body(
-                    json!({"template": "shelf-2.13", "product": product(), "model": "SL121"})
-                        .to_string(),
-                )
-                .send(),
-        )
-        .unwrap();
+    let resp = s.authed(
+        &rt,
+        s.client
+            .post(format!("{}/v1/render?format=json", s.base))
+            .body(
+                json!({"template": "shelf-2.13", "product": product(), "model": "SL121"})
+                    .to_string(),
+            ),
+    );
     assert_eq!(resp.status(), 200);
     let report: Value = json_of(&rt, resp);
     assert_eq!(report["width"], 212);
@@ -184,32 +182,24 @@ fn render_json_reports_boxes_and_errors_name_paths() {
     // (it names the element) under `template`.
     let bad = json!({"version": 1, "models": ["SL121"], "elements": [
         {"type": "rect", "box": {"x": 0, "y": 0, "w": "wide", "h": 10}}]});
-    let resp = rt
-        .block_on(
-            s.client
-                .post(format!("{}/v1/render", s.base))
-                .bearer_auth(TOKEN)
-                .body(json!({"template": bad, "product": {}, "model": "SL121"}).to_string())
-                .send(),
-        )
-        .unwrap();
+    let resp = s.authed(
+        &rt,
+        s.client
+            .post(format!("{}/v1/render", s.base))
+            .body(json!({"template": bad, "product": {}, "model": "SL121"}).to_string()),
+    );
     assert_eq!(resp.status(), 422);
     let err: Value = json_of(&rt, resp);
     assert_eq!(err["path"], "template.elements[0]", "{err}");
     assert!(err["error"].as_str().unwrap().contains("\"wide\""), "{err}");
 
     // A product that is not an object.
-    let resp = rt
-        .block_on(
-            s.client
-                .post(format!("{}/v1/render", s.base))
-                .bearer_auth(TOKEN)
-                .body(
-                    json!({"template": "shelf-2.13", "product": [1], "model": "SL121"}).to_string(),
-                )
-                .send(),
-        )
-        .unwrap();
+    let resp = s.authed(
+        &rt,
+        s.client
+            .post(format!("{}/v1/render", s.base))
+            .body(json!({"template": "shelf-2.13", "product": [1], "model": "SL121"}).to_string()),
+    );
     assert_eq!(resp.status(), 422);
     let err: Value = json_of(&rt, resp);
     assert_eq!(err["path"], "product");
@@ -226,14 +216,7 @@ fn auth_is_required_on_v1_only() {
         let resp = rt.block_on(req.send()).unwrap();
         assert_eq!(resp.status(), 401, "{token:?}");
     }
-    let resp = rt
-        .block_on(
-            s.client
-                .get(format!("{}/v1/models", s.base))
-                .bearer_auth(TOKEN)
-                .send(),
-        )
-        .unwrap();
+    let resp = s.authed(&rt, s.client.get(format!("{}/v1/models", s.base)));
     assert_eq!(resp.status(), 200);
     let models: Value = json_of(&rt, resp);
     let names: Vec<&str> = models
@@ -271,9 +254,8 @@ fn bodies_over_16_mb_get_413() {
         let req = s
             .client
             .request(method.parse().unwrap(), format!("{}{path}", s.base))
-            .bearer_auth(TOKEN)
             .body(big.clone());
-        let resp = rt.block_on(req.send()).unwrap();
+        let resp = s.authed(&rt, req);
         assert_eq!(resp.status(), 413, "{method} {path}");
     }
 }
@@ -299,7 +281,7 @@ fn escaping_names_and_picture_paths_are_refused() {
             } else {
                 s.client.get(url)
             };
-            let resp = rt.block_on(req.bearer_auth(TOKEN).send()).unwrap();
+            let resp = s.authed(&rt, req);
             let status = resp.status().as_u16();
             // ".." and "%2e%2e" may be resolved by the client into another route (404 there);
             // every request that reaches the handler must be refused with 400.
@@ -313,18 +295,12 @@ fn escaping_names_and_picture_paths_are_refused() {
         }
     }
     assert!(!outside.exists());
-    let resp = rt
-        .block_on(
-            s.client
-                .post(format!("{}/v1/render", s.base))
-                .bearer_auth(TOKEN)
-                .body(
-                    json!({"template": "../shelf-2.13", "product": {}, "model": "SL121"})
-                        .to_string(),
-                )
-                .send(),
-        )
-        .unwrap();
+    let resp = s.authed(
+        &rt,
+        s.client.post(format!("{}/v1/render", s.base)).body(
+            json!({"template": "../shelf-2.13", "product": {}, "model": "SL121"}).to_string(),
+        ),
+    );
     assert_eq!(resp.status(), 400);
 
     for src in [
@@ -335,15 +311,12 @@ fn escaping_names_and_picture_paths_are_refused() {
     ] {
         let t = json!({"version": 1, "models": ["SL121"], "elements": [
             {"type": "image", "box": {"x": 0, "y": 0, "w": 10, "h": 10}, "src": src}]});
-        let resp = rt
-            .block_on(
-                s.client
-                    .put(format!("{}/v1/templates/pic", s.base))
-                    .bearer_auth(TOKEN)
-                    .body(t.to_string())
-                    .send(),
-            )
-            .unwrap();
+        let resp = s.authed(
+            &rt,
+            s.client
+                .put(format!("{}/v1/templates/pic", s.base))
+                .body(t.to_string()),
+        );
         assert_eq!(resp.status(), 400, "{src}");
         let err: Value = json_of(&rt, resp);
         assert_eq!(err["path"], "elements[0].src", "{src}");
@@ -355,34 +328,20 @@ fn escaping_names_and_picture_paths_are_refused() {
 fn put_get_round_trip_and_validation() {
     let (s, rt) = start("put");
     let body = std::fs::read(repo_templates().join("shelf-2.13.json")).unwrap();
-    let resp = rt
-        .block_on(
-            s.client
-                .put(format!("{}/v1/templates/copy-2.13", s.base))
-                .bearer_auth(TOKEN)
-                .body(body.clone())
-                .send(),
-        )
-        .unwrap();
+    let resp = s.authed(
+        &rt,
+        s.client
+            .put(format!("{}/v1/templates/copy-2.13", s.base))
+            .body(body.clone()),
+    );
     assert_eq!(resp.status(), 204);
-    let resp = rt
-        .block_on(
-            s.client
-                .get(format!("{}/v1/templates/copy-2.13", s.base))
-                .bearer_auth(TOKEN)
-                .send(),
-        )
-        .unwrap();
+    let resp = s.authed(
+        &rt,
+        s.client.get(format!("{}/v1/templates/copy-2.13", s.base)),
+    );
     assert_eq!(resp.status(), 200);
     assert_eq!(rt.block_on(resp.bytes()).unwrap().as_ref(), body.as_slice());
-    let resp = rt
-        .block_on(
-            s.client
-                .get(format!("{}/v1/templates", s.base))
-                .bearer_auth(TOKEN)
-                .send(),
-        )
-        .unwrap();
+    let resp = s.authed(&rt, s.client.get(format!("{}/v1/templates", s.base)));
     let names: Vec<String> = json_of(&rt, resp);
     assert_eq!(names, ["copy-2.13", "shelf-2.13", "shelf-2.6", "shelf-4.2"]);
     // No temp files left behind.
@@ -395,15 +354,12 @@ fn put_get_round_trip_and_validation() {
 
     // An invalid template is refused with its JSON path and the stored one is kept.
     let bad = json!({"version": 1, "models": ["SL121"], "elements": [{"type": "nope"}]});
-    let resp = rt
-        .block_on(
-            s.client
-                .put(format!("{}/v1/templates/copy-2.13", s.base))
-                .bearer_auth(TOKEN)
-                .body(bad.to_string())
-                .send(),
-        )
-        .unwrap();
+    let resp = s.authed(
+        &rt,
+        s.client
+            .put(format!("{}/v1/templates/copy-2.13", s.base))
+            .body(bad.to_string()),
+    );
     assert_eq!(resp.status(), 422);
     let err: Value = json_of(&rt, resp);
     assert!(
@@ -414,14 +370,10 @@ fn put_get_round_trip_and_validation() {
         std::fs::read(s.templates.join("copy-2.13.json")).unwrap(),
         body
     );
-    let resp = rt
-        .block_on(
-            s.client
-                .get(format!("{}/v1/templates/missing", s.base))
-                .bearer_auth(TOKEN)
-                .send(),
-        )
-        .unwrap();
+    let resp = s.authed(
+        &rt,
+        s.client.get(format!("{}/v1/templates/missing", s.base)),
+    );
     assert_eq!(resp.status(), 404);
 }
 
@@ -482,14 +434,12 @@ fn openapi_lists_every_route_and_declares_security() {
 fn metrics_count_renders_and_failures() {
     let (s, rt) = start("metrics");
     let send = |body: Value| {
-        rt.block_on(
+        s.authed(
+            &rt,
             s.client
                 .post(format!("{}/v1/render", s.base))
-                .bearer_auth(TOKEN)
-                .body(body.to_string())
-                .send(),
+                .body(body.to_string()),
         )
-        .unwrap()
         .status()
     };
     assert_eq!(
