@@ -640,8 +640,9 @@ fn glyph_mask(face: &Face, id: GlyphId, size: u32) -> GlyphMask {
     }
     for (gy, row) in grid.chunks_exact(w).enumerate() {
         let mut open: Option<usize> = None;
-        for gx in 0..=w {
-            match (gx < w && row[gx], open) {
+        // A blank pixel past the row's end closes its last run.
+        for (gx, on) in row.iter().copied().chain([false]).enumerate() {
+            match (on, open) {
                 (true, None) => open = Some(gx),
                 (false, Some(x0)) => {
                     runs.push(GlyphRun {
