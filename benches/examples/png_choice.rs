@@ -92,6 +92,13 @@ fn main() {
         println!("{:<24} {:>10} {:>10}", "encoder", "bytes", "µs/label");
         let base = measure("png crate (before)", labels, &png_crate);
         let mut opts = Vec::new();
+        for level in [1u8, 2, 3, 4, 5, 6, 8] {
+            opts.push((
+                format!("libdeflate {level} none"),
+                PngCompression::Libdeflate(level),
+                PngFilter::None,
+            ));
+        }
         for level in [1u8, 2, 3, 4, 6, 9] {
             opts.push((
                 format!("miniz {level} none"),

@@ -10,14 +10,16 @@
 //!
 //! Options: `--threads T` (default 1), `--runs R` (timed runs, default 5; the median is
 //! reported), `--products N` (default 1300), `--out DIR` (default `/dev/shm/esl-throughput`:
-//! a tmpfs, so that the figures are the engine's and not the disk's).
+//! a tmpfs, so that the figures are the engine's and not the disk's), `--png C` (the PNG
+//! compressor: `libdeflate:N`, `miniz:N` or `fdeflate`; default the library's), for A/B runs
+//! in one binary.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use esl_benches::{SIZES, blank, design, products};
 use esl_model::{Model, Product};
-use esl_render::{Renderer, Template};
+use esl_render::{PngCompression, PngOptions, Renderer, Template};
 use rayon::prelude::*;
 
 struct Args {
@@ -25,6 +27,19 @@ struct Args {
     runs: usize,
     products: usize,
     out: PathBuf,
+    png: PngOptions,
+}
+
+/// `libdeflate:N`, `miniz:N` or `fdeflate`.
+fn compression(text: &str) -> PngCompression {
+    let (name, level) = text.split_once(':').unwrap_or((text, "4"));
+    let level: u8 = level.parse().expect("--png NAME:LEVEL takes a number");
+    match name {
+        "libdeflate" => PngCompression::Libdeflate(level),
+        "miniz" => PngCompression::Miniz(level),
+        "fdeflate" => PngCompression::Fdeflate,
+        other => panic!("--png {other}: libdeflate:N, miniz:N or fdeflate"),
+    }
 }
 
 fn args() -> Args {
@@ -33,6 +48,7 @@ fn args() -> Args {
         runs: 5,
         products: 1300,
         out: PathBuf::from("/dev/shm/esl-throughput"),
+        png: PngOptions::default(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -42,6 +58,7 @@ fn args() -> Args {
             "--runs" => a.runs = value().parse().expect("--runs takes a number"),
             "--products" => a.products = value().parse().expect("--products takes a number"),
             "--out" => a.out = PathBuf::from(value()),
+            "--png" => a.png.compression = compression(&value()),
             other => panic!("unknown option {other}"),
         }
     }
@@ -50,13 +67,23 @@ fn args() -> Args {
 }
 
 /// One label, as a batch does it: bind, fingerprint, rasterise, PNG, write.
-fn label(renderer: &Renderer, t: &Template, p: &Product, m: Model, path: &Path) -> usize {
+fn label(
+    renderer: &Renderer,
+    t: &Template,
+    p: &Product,
+    m: Model,
+    path: &Path,
+    opts: PngOptions,
+) -> usize {
     let scene = renderer
         .bind(t, p, m)
         .expect("the design binds every product");
     let fp = scene.fingerprint();
     std::hint::black_box(fp);
-    let png = renderer.rasterise(&scene).to_png(1).expect("PNG encodes");
+    let png = renderer
+        .rasterise(&scene)
+        .to_png_with(1, opts)
+        .expect("PNG encodes");
     std::fs::write(path, &png).expect("writing the label");
     png.len()
 }
@@ -69,6 +96,7 @@ fn batch(
     m: Model,
     set: &[Product],
     dir: &Path,
+    opts: PngOptions,
 ) -> (Duration, usize) {
     let start = Instant::now();
     let bytes = set
@@ -81,6 +109,7 @@ fn batch(
                 p,
                 m,
                 &dir.join(format!("{kind}-{}-{i}.png", m.name())),
+                opts,
             )
         })
         .sum();
@@ -102,12 +131,13 @@ fn main() {
     let renderer = Renderer::bundled();
     let set = products(a.products);
     println!(
-        "{} products × {} sizes = {} labels, {} thread(s), {} runs, output in {}",
+        "{} products × {} sizes = {} labels, {} thread(s), {} runs, PNG {:?}, output in {}",
         set.len(),
         SIZES.len(),
         set.len() * SIZES.len(),
         a.threads,
         a.runs,
+        a.png.compression,
         a.out.display()
     );
     println!(
@@ -118,7 +148,15 @@ fn main() {
         let templates: Vec<(Model, Template)> = SIZES.iter().map(|&m| (m, make(m))).collect();
         // Warm-up: every template's first label prepares its pictures.
         for (m, t) in &templates {
-            batch(kind, &renderer, t, *m, &set[..set.len().min(50)], &a.out);
+            batch(
+                kind,
+                &renderer,
+                t,
+                *m,
+                &set[..set.len().min(50)],
+                &a.out,
+                a.png,
+            );
         }
         let mut per_size: Vec<Vec<f64>> = vec![Vec::new(); SIZES.len()];
         let mut mixed = Vec::new();
@@ -126,7 +164,7 @@ fn main() {
         for _ in 0..a.runs {
             let mut total = Duration::ZERO;
             for (k, (m, t)) in templates.iter().enumerate() {
-                let (d, b) = batch(kind, &renderer, t, *m, &set, &a.out);
+                let (d, b) = batch(kind, &renderer, t, *m, &set, &a.out, a.png);
                 total += d;
                 per_size[k].push(set.len() as f64 / d.as_secs_f64());
                 bytes[k] = b;

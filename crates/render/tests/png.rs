@@ -28,6 +28,9 @@ fn decode(bytes: &[u8]) -> (u8, Vec<u8>, u32, u32, Vec<u8>) {
 fn options() -> Vec<PngOptions> {
     let mut v = Vec::new();
     for compression in [
+        PngCompression::Libdeflate(1),
+        PngCompression::Libdeflate(4),
+        PngCompression::Libdeflate(12),
         PngCompression::Miniz(1),
         PngCompression::Miniz(6),
         PngCompression::Miniz(9),
