@@ -320,8 +320,73 @@ fn escaping_names_and_picture_paths_are_refused() {
         assert_eq!(resp.status(), 400, "{src}");
         let err: Value = json_of(&rt, resp);
         assert_eq!(err["path"], "elements[0].src", "{src}");
+        // The same rule for an inline template of a render request (its pictures are read
+        // from the templates folder).
+        let resp = s.authed(
+            &rt,
+            s.client
+                .post(format!("{}/v1/render", s.base))
+                .body(json!({"template": t, "product": {}, "model": "SL121"}).to_string()),
+        );
+        assert_eq!(resp.status(), 400, "{src}");
+        let err: Value = json_of(&rt, resp);
+        assert_eq!(err["path"], "template.elements[0].src", "{src}");
     }
     assert!(!s.templates.join("pic.json").exists());
+}
+
+#[test]
+fn render_report_names_each_warnings_element_and_panel_boxes() {
+    let (s, rt) = start("warn");
+    let long: Value = serde_json::from_slice(
+        &std::fs::read(repo_templates().join("products/long-name.json")).unwrap(),
+    )
+    .unwrap();
+    let resp = s.authed(
+        &rt,
+        s.client
+            .post(format!("{}/v1/render?format=json", s.base))
+            .body(json!({"template": "shelf-2.13", "product": long, "model": "SL121"}).to_string()),
+    );
+    assert_eq!(resp.status(), 200);
+    let report: Value = json_of(&rt, resp);
+    let messages = report["warnings"].as_array().unwrap();
+    let details = report["warning_details"].as_array().unwrap();
+    assert!(!details.is_empty(), "{report}");
+    assert_eq!(messages.len(), details.len());
+    let elements = report["elements"].as_array().unwrap();
+    for (m, d) in messages.iter().zip(details) {
+        assert_eq!(&d["message"], m);
+        let path = d["element"].as_str().unwrap();
+        assert!(
+            elements.iter().any(|e| e["path"] == path),
+            "{path} is not an element of the report"
+        );
+    }
+    let truncated = details.iter().find(|d| d["kind"] == "truncated").unwrap();
+    assert_eq!(
+        truncated["element"], "elements[0]",
+        "the name text: {report}"
+    );
+    // Not rotated: the panel box is the box.
+    for e in elements {
+        assert_eq!(e["panel_box"], e["box"], "{e}");
+    }
+
+    // A template turned 90°: boxes on the 104 × 212 canvas land on the 212 × 104 panel.
+    let turned = json!({"version": 1, "models": ["SL121"], "rotation": 90, "elements": [
+        {"type": "rect", "box": {"x": 0, "y": 0, "w": 10, "h": 20}, "fill": "black"}]});
+    let resp = s.authed(
+        &rt,
+        s.client
+            .post(format!("{}/v1/render?format=json", s.base))
+            .body(json!({"template": turned, "product": {}, "model": "SL121"}).to_string()),
+    );
+    assert_eq!(resp.status(), 200);
+    let report: Value = json_of(&rt, resp);
+    let e = &report["elements"][0];
+    assert_eq!(e["box"], json!({"x": 0, "y": 0, "w": 10, "h": 20}));
+    assert_eq!(e["panel_box"], json!({"x": 192, "y": 0, "w": 20, "h": 10}));
 }
 
 #[test]
@@ -408,6 +473,7 @@ fn openapi_lists_every_route_and_declares_security() {
             "GET /healthz",
             "GET /metrics",
             "GET /v1/models",
+            "GET /v1/samples/products",
             "GET /v1/templates",
             "GET /v1/templates/{name}",
             "POST /v1/render",
