@@ -21,10 +21,11 @@ const DESIGNER_JS: &str = include_str!("../assets/designer.js");
 /// their own (the page asks for it only then, and only for CJK characters).
 const CJK_FONT: &[u8] = include_bytes!("../../../fonts/WenQuanYiMicroHei-GB2312.ttf");
 
-/// The page's own policy: scripts, styles and fetches from this origin only; previews are
-/// `blob:` URLs. The token is in the page's URL, so no referrer ever leaves it.
+/// The page's own policy: scripts, styles, fonts and fetches from this origin only; previews
+/// are `blob:` URLs the page made (which it, and its tests, may read back). The token is in
+/// the page's first URL, so no referrer ever leaves it.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
-                   font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+                   font-src 'self'; connect-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 fn asset(content_type: &'static str, body: impl IntoResponse) -> Response {
     let mut response = body.into_response();
