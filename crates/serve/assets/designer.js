@@ -352,6 +352,7 @@ async function errorOf(response) {
 function status(text, cls = '') {
   const s = $('status');
   s.textContent = text;
+  s.title = text;
   s.className = `status ${cls}`;
 }
 
@@ -379,8 +380,17 @@ function showError(which, err) {
   templateState();
 }
 
+// The loader's message without what the page shows apart: the template's name and the path
+// (shown beside it), serde's repeated position; a render's line and column too, which count in
+// the request body the page sent, not in the editor.
+function cleanMessage(message, fromRender) {
+  return message
+    .replace(/ at line \d+ column \d+$/, '')
+    .replace(/^template [^:]*: at [^:(]+?(?: \((line \d+, column \d+)\))?: /, (_, pos) => (fromRender || !pos ? '' : `${pos}: `));
+}
+
 // Maps an error of the service (path relative to the request body) onto the editors.
-function serviceError(err) {
+function serviceError(err, fromRender = true) {
   let which = 'template';
   let path = err.path;
   if (path === 'product' || (path && path.startsWith('product.'))) {
@@ -397,7 +407,7 @@ function serviceError(err) {
   }
   const doc = state[which];
   const range = path !== null && doc.parsed ? rangeOf(doc.parsed, doc.text, path, err.message) : null;
-  showError(which, { message: err.message, where: err.path ? path || '(top level)' : '', range });
+  showError(which, { message: cleanMessage(err.message, fromRender), where: err.path ? path || '(top level)' : '', range });
   const other = which === 'template' ? 'product' : 'template';
   if (state.errors[other] && state.errors[other].service) showError(other, null);
   state.errors[which].service = true;
@@ -532,7 +542,11 @@ function drawCards() {
     const info = state.models.get(model);
     head.append(el('strong', '', report.model || model));
     head.append(el('span', 'hint', `${report.width} × ${report.height} px${info ? ` · ${info.inks.join(', ')}` : ''}`));
-    head.append(el('span', 'hint took', `${bytes.toLocaleString()} bytes PNG`));
+    const png = el('a', 'hint took', `${bytes.toLocaleString()} bytes PNG`);
+    png.href = url;
+    png.download = `${$('save-name').value.trim() || 'label'}-${model}.png`;
+    png.title = 'Download this PNG';
+    head.append(png);
     const body = el('div', 'model-body');
     const one = el('div', 'one');
     const img1 = el('img', 'one-img');
@@ -568,6 +582,7 @@ function drawCards() {
       d.dataset.path = e.path;
       if (warned.has(e.path)) d.classList.add('warned');
       if (e.path === state.selected) d.classList.add('selected');
+      if (b.y * z < 18) d.classList.add('low');
       d.style.left = `${b.x * z}px`;
       d.style.top = `${b.y * z}px`;
       d.style.width = `${b.w * z}px`;
@@ -593,6 +608,10 @@ function drawWarnings() {
   const list = $('warnings');
   list.replaceChildren();
   const groups = new Map();
+  const ids = new Map();
+  for (const { report } of state.reports) {
+    for (const e of report.elements || []) if (e.id) ids.set(e.path, e.id);
+  }
   for (const { model, report } of state.reports) {
     for (const w of report.warning_details || []) {
       const key = `${w.element}\u0000${w.message}`;
@@ -614,7 +633,10 @@ function drawWarnings() {
     li.append(el('span', 'kind', w.kind.replace(/_/g, ' ')));
     li.append(el('span', 'model-name', w.models.join(', ')));
     const msg = el('span', 'msg');
-    msg.append(el('code', '', w.element), ' ', w.message.startsWith(`${w.element}: `) ? w.message.slice(w.element.length + 2) : w.message);
+    const text = w.message.startsWith(`${w.element}: `) ? w.message.slice(w.element.length + 2) : w.message;
+    const id = ids.get(w.element);
+    // Line breaks of the text shown are escaped in the message; show them as ⏎.
+    msg.append(el('code', '', id ? `${id} · ${w.element}` : w.element), ' ', text.replace(/\\n/g, ' ⏎ '));
     li.append(msg);
     li.addEventListener('click', () => selectPath(w.element));
     list.append(li);
@@ -838,8 +860,8 @@ async function save() {
       await loadTemplateList(name);
     } else {
       const err = await errorOf(r);
-      serviceError(err);
-      status(`Not saved: ${err.message}`, 'bad');
+      serviceError(err, false);
+      status(`Not saved: ${err.path ? `${err.path}: ` : ''}${cleanMessage(err.message, false)}`, 'bad');
     }
   } catch (e) {
     status(`Not saved: ${e.message}`, 'bad');

@@ -564,3 +564,59 @@ fn cors_only_for_the_given_origin() {
         "http://designer.example"
     );
 }
+
+#[test]
+fn designer_page_is_public_and_samples_need_the_token() {
+    let (s, rt) = start("page");
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/designer.js", "text/javascript"),
+        ("/designer.css", "text/css"),
+        ("/fonts/cjk.ttf", "font/ttf"),
+    ] {
+        let resp = rt
+            .block_on(s.client.get(format!("{}{path}", s.base)).send())
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        let h = resp.headers();
+        assert!(
+            h[reqwest::header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with(kind),
+            "{path}"
+        );
+        assert_eq!(h[reqwest::header::REFERRER_POLICY], "no-referrer", "{path}");
+        let csp = h[reqwest::header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+    }
+    let page = rt
+        .block_on(async {
+            s.client
+                .get(format!("{}/", s.base))
+                .send()
+                .await?
+                .text()
+                .await
+        })
+        .unwrap();
+    assert!(page.contains("<script src=\"designer.js\""), "{page}");
+
+    let url = format!("{}/v1/samples/products", s.base);
+    let resp = rt.block_on(s.client.get(&url).send()).unwrap();
+    assert_eq!(resp.status(), 401);
+    let resp = s.authed(&rt, s.client.get(&url));
+    assert_eq!(resp.status(), 200);
+    let samples: Value = json_of(&rt, resp);
+    let cola = samples
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "cola")
+        .unwrap();
+    let file = std::fs::read_to_string(repo_templates().join("products/cola.json")).unwrap();
+    assert_eq!(cola["text"], file.as_str());
+    assert_eq!(cola["product"], product());
+}
