@@ -468,7 +468,10 @@ async function update() {
   const started = performance.now();
   try {
     const results = await Promise.all(models.map((model) => renderOne(model, controller.signal)));
-    if (seq !== state.seq) return;
+    if (seq !== state.seq) {
+      for (const r of results) if (r.url) URL.revokeObjectURL(r.url);
+      return;
+    }
     const failed = results.find((r) => r.error);
     if (failed) {
       serviceError(failed.error);
@@ -512,13 +515,37 @@ function markStale(stale) {
   for (const card of document.querySelectorAll('.model')) card.classList.toggle('stale', stale);
 }
 
-// The zoom of a panel `width` pixels wide: the one chosen, or with "fit" the largest whole
-// zoom (1 to 8) at which it fits the preview column.
-function zoom(width) {
+// The zoom of a label shown `width` × `height` pixels: the one chosen, or with "fit" the
+// largest whole zoom (2 to 8) at which it fits the preview column's width and 70% of the
+// window's height.
+function zoom(width, height) {
   const chosen = Number($('zoom').value);
   if (chosen) return chosen;
   const room = $('models').clientWidth - 28;
-  return Math.max(1, Math.min(8, Math.floor(room / Math.max(1, width))));
+  const byWidth = Math.floor(room / Math.max(1, width));
+  const byHeight = Math.floor((window.innerHeight * 0.7) / Math.max(1, height));
+  return Math.max(2, Math.min(8, byWidth, byHeight));
+}
+
+// Quarter turns that show a rotated template's label upright (as read on the shelf), or 0.
+function uprightTurns() {
+  const t = state.template.parsed && state.template.parsed.value;
+  if (!$('upright').checked || !t || typeof t.rotation !== 'number') return 0;
+  return (((Math.round(t.rotation / 90)) % 4) + 4) % 4;
+}
+
+// `node` (w × h pixels) turned back by `turns` quarter turns, in a holder of the turned size.
+function turned(node, w, h, turns) {
+  if (!turns) return node;
+  const [hw, hh] = turns % 2 ? [h, w] : [w, h];
+  const holder = el('div', 'turned');
+  holder.style.width = `${hw}px`;
+  holder.style.height = `${hh}px`;
+  node.style.position = 'absolute';
+  node.style.left = `${(hw - w) / 2}px`;
+  node.style.top = `${(hh - h) / 2}px`;
+  node.style.transform = `rotate(${-90 * turns}deg)`;
+  return holder.appendChild(node) && holder;
 }
 
 function warnedPaths(report) {
@@ -534,7 +561,8 @@ function drawCards() {
     return;
   }
   for (const { model, report, url, bytes } of state.reports) {
-    const z = zoom(report.width);
+    const turns = uprightTurns();
+    const z = turns % 2 ? zoom(report.height, report.width) : zoom(report.width, report.height);
     const grid = $('grid').checked && z >= 4;
     const card = el('div', 'model');
     card.dataset.model = model;
@@ -554,7 +582,7 @@ function drawCards() {
     img1.alt = `${model} at 1×`;
     img1.width = report.width;
     img1.height = report.height;
-    one.append(img1, el('span', 'hint', '1×'));
+    one.append(turned(img1, report.width, report.height, turns), el('span', 'hint', turns ? '1×, upright' : '1×'));
     const col = el('div', 'zoom-col');
     const scroll = el('div', 'zoom-scroll');
     const zoomed = el('div', 'zoomed');
@@ -596,7 +624,7 @@ function drawCards() {
       boxes.append(d);
     }
     zoomed.append(boxes);
-    scroll.append(zoomed);
+    scroll.append(turned(zoomed, report.width * z, report.height * z, turns));
     col.append(scroll, el('span', 'hint', `${z}×${grid ? ', pixel grid' : ''} · click a box to find its JSON`));
     body.append(one, col);
     card.append(head, body);
@@ -910,7 +938,7 @@ async function main() {
       save();
     }
   });
-  for (const id of ['zoom', 'grid', 'boxes']) $(id).addEventListener('change', drawCards);
+  for (const id of ['zoom', 'grid', 'boxes', 'upright']) $(id).addEventListener('change', drawCards);
   let width = 0;
   new ResizeObserver(() => {
     const w = $('models').clientWidth;
