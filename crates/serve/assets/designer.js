@@ -440,6 +440,8 @@ function parseEditor(which) {
     showError(which, { message: `JSON: ${e.message}`, where: `line ${line}, column ${col}`, range: { start: e.pos, end: e.pos + 1 } });
     return false;
   }
+  // A syntax error of this editor is gone; the service's errors stay until the next answer.
+  if (state.errors[which] && !state.errors[which].service) showError(which, null);
   return true;
 }
 
@@ -455,6 +457,9 @@ async function update() {
   const okP = parseEditor('product');
   refreshPictures();
   if (!okT || !okP) {
+    // A render still on its way must not replace the error with an older text's result.
+    if (state.controller) state.controller.abort();
+    state.seq++;
     markStale(true);
     document.body.dataset.state = 'error';
     return;
