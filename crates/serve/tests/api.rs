@@ -573,6 +573,7 @@ fn designer_page_is_public_and_samples_need_the_token() {
         ("/designer.js", "text/javascript"),
         ("/designer.css", "text/css"),
         ("/fonts/cjk.ttf", "font/ttf"),
+        ("/favicon.svg", "image/svg+xml"),
     ] {
         let resp = rt
             .block_on(s.client.get(format!("{}{path}", s.base)).send())

@@ -166,6 +166,17 @@ impl Session {
             .await
     }
 
+    /// The browser console's errors since the last call (chromedriver's log endpoint).
+    async fn console_errors(&self) -> Result<Vec<String>, String> {
+        let v = self.post("/se/log", json!({"type": "browser"})).await?;
+        Ok(v.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+            .collect())
+    }
+
     async fn find(&self, css: &str) -> Result<String, String> {
         let v = self
             .post("/element", json!({"using": "css selector", "value": css}))
@@ -411,6 +422,7 @@ where
         }
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
+            "goog:loggingPrefs": {"browser": "ALL"},
             "goog:chromeOptions": {
                 "binary": chromium.to_string_lossy(),
                 "args": [
@@ -505,6 +517,9 @@ fn edit_changes_the_preview() {
             )
             .await?;
         check!(cards == json!(["SL121"]), "cards {cards}");
+        // Nothing refused by the page's CSP, no missing asset, no script error.
+        let errors = w.console_errors().await?;
+        check!(errors.is_empty(), "console errors: {errors:?}");
 
         let first = w.image_bytes(".model .one-img").await?;
         let product = w.text_of("#product").await?;
@@ -536,6 +551,8 @@ fn edit_changes_the_preview() {
         // The zoomed view shows the same image.
         let zoomed = w.image_bytes(".model .zoom-img").await?;
         check!(zoomed == second, "zoomed and 1x differ");
+        let errors = w.console_errors().await?;
+        check!(errors.is_empty(), "console errors: {errors:?}");
         Ok(())
     });
 }
