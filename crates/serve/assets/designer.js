@@ -324,10 +324,30 @@ function takeToken() {
   return sessionStorage.getItem(TOKEN_KEY) || '';
 }
 
-function banner(text) {
+// A message above the page; with `ask`, a field to give the token (kept in this tab only).
+function banner(text, ask = false) {
   const b = $('banner');
-  b.textContent = text || '';
+  b.replaceChildren(text || '');
   b.hidden = !text;
+  if (!ask) return;
+  const input = el('input');
+  input.type = 'password';
+  input.placeholder = 'token';
+  input.id = 'token-input';
+  input.autocomplete = 'off';
+  const go = el('button', 'primary', 'Use token');
+  go.type = 'button';
+  const use = () => {
+    const t = input.value.trim();
+    if (!t) return;
+    sessionStorage.setItem(TOKEN_KEY, t);
+    location.reload();
+  };
+  go.addEventListener('click', use);
+  input.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter') use();
+  });
+  b.append(' ', input, ' ', go);
 }
 
 async function api(path, options = {}) {
@@ -335,7 +355,7 @@ async function api(path, options = {}) {
   headers.set('Authorization', `Bearer ${state.token}`);
   const response = await fetch(path, { ...options, headers });
   if (response.status === 401) {
-    banner('The service refused the token. Open the address `esl serve` printed (it ends in ?token=…).');
+    banner('The service refused the token. Open the address `esl serve` printed (it ends in ?token=…), or give the token:', true);
   }
   return response;
 }
@@ -952,7 +972,7 @@ async function main() {
   }).observe($('models'));
 
   if (!state.token) {
-    banner('No API token: open the address `esl serve` printed (it ends in ?token=…).');
+    banner('No API token: open the address `esl serve` printed (it ends in ?token=…), or give the token:', true);
     return;
   }
   const mr = await api('/v1/models');
