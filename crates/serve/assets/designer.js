@@ -944,8 +944,24 @@ async function main() {
   }
   editors.template.ta.addEventListener('click', caretElement);
   editors.template.ta.addEventListener('keyup', caretElement);
+  // Unsaved edits are not dropped without asking (another template, closing the tab).
+  const modified = () => state.savedText !== null && editors.template.text !== state.savedText;
+  let shown = '';
+  $('template-pick').addEventListener('focus', (ev) => {
+    shown = ev.target.value;
+  });
   $('template-pick').addEventListener('change', (ev) => {
-    if (ev.target.value) loadTemplate(ev.target.value);
+    const name = ev.target.value;
+    if (!name) return;
+    if (modified() && !window.confirm(`Discard the unsaved changes and load ${name}?`)) {
+      ev.target.value = shown;
+      return;
+    }
+    shown = name;
+    loadTemplate(name);
+  });
+  window.addEventListener('beforeunload', (ev) => {
+    if (modified()) ev.preventDefault();
   });
   $('product-pick').addEventListener('change', (ev) => {
     if (ev.target.value) {

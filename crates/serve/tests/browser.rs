@@ -202,6 +202,20 @@ impl Session {
             .map(drop)
     }
 
+    /// The text of the open `alert`/`confirm`, then dismisses it (`accept`: accepts it).
+    async fn answer_dialog(&self, accept: bool) -> Result<String, String> {
+        let text = command(
+            &self.http,
+            reqwest::Method::GET,
+            &format!("{}/alert/text", self.url),
+            None,
+        )
+        .await?;
+        let verb = if accept { "accept" } else { "dismiss" };
+        self.post(&format!("/alert/{verb}"), json!({})).await?;
+        Ok(text.as_str().unwrap_or_default().to_owned())
+    }
+
     async fn screenshot(&self) -> Result<Vec<u8>, String> {
         let v = command(
             &self.http,
@@ -682,6 +696,29 @@ fn save_writes_the_template_and_shows_refusals() {
             );
             let kept = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
             check!(kept == saved, "a refused template overwrote the saved one");
+
+            // Picking another template asks before dropping the unsaved edit; "no" keeps it.
+            let edited = w.text_of("#template").await?;
+            w.click("#template-pick").await?;
+            w.click("#template-pick option[value='shelf-4.2']").await?;
+            let asked = w.answer_dialog(false).await?;
+            check!(asked.contains("unsaved"), "asked {asked:?}");
+            check!(
+                w.text_of("#template").await? == edited,
+                "the edit was dropped"
+            );
+            check!(
+                w.text_of("#template-pick").await? == "designer-copy",
+                "the pick moved"
+            );
+            // "Yes" loads the other one.
+            w.click("#template-pick option[value='shelf-4.2']").await?;
+            w.answer_dialog(true).await?;
+            w.until("shelf-4.2 loaded", "return document.getElementById('save-name').value === 'shelf-4.2' && document.body.dataset.state === 'idle'").await?;
+            let loaded = w.text_of("#template").await?;
+            let stored = std::fs::read_to_string(c.templates.join("shelf-4.2.json"))
+                .map_err(|e| e.to_string())?;
+            check!(loaded == stored, "shelf-4.2 not loaded as stored");
             Ok(())
         },
     );
