@@ -573,6 +573,25 @@ function turned(node, w, h, turns) {
   return holder.appendChild(node) && holder;
 }
 
+// What the renderer chose for an element, for its box's tooltip.
+function describeContent(c) {
+  if (!c) return '';
+  switch (c.type) {
+    case 'text':
+      return `\ntext at size ${c.size}, ${c.lines.length} line${c.lines.length === 1 ? '' : 's'}${c.truncated ? ', cut to fit' : ''}`;
+    case 'price':
+      return `\nprice: ${c.parts.map((p) => `${p.text} (${p.size})`).join(' ')}${c.strike ? ', struck' : ''}`;
+    case 'barcode':
+      return `\n${c.symbology} ${c.value}: ${c.modules} modules of ${c.module_px} px`;
+    case 'qr':
+      return `\nQR ${c.modules}×${c.modules} modules of ${c.module_px} px`;
+    case 'picture':
+      return `\npicture ${c.area.w}×${c.area.h} px`;
+    default:
+      return '';
+  }
+}
+
 function warnedPaths(report) {
   return new Set((report.warning_details || []).map((w) => w.element));
 }
@@ -640,7 +659,7 @@ function drawCards() {
       d.style.top = `${b.y * z}px`;
       d.style.width = `${b.w * z}px`;
       d.style.height = `${b.h * z}px`;
-      d.title = `${e.id ? `${e.id} · ` : ''}${e.path} · ${b.w}×${b.h} at ${b.x},${b.y}`;
+      d.title = `${e.id ? `${e.id} · ` : ''}${e.path} · ${b.w}×${b.h} at ${b.x},${b.y}${describeContent(e.content)}`;
       d.append(el('span', 'tag', e.id || e.path));
       d.addEventListener('click', (ev) => {
         ev.stopPropagation();
