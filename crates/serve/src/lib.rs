@@ -2,8 +2,10 @@
 //!
 //! [`router`] builds the whole service as an axum [`Router`] (mount it in your own server),
 //! [`Server::bind`] + [`Server::run`] serve it on a socket. The API lives under `/v1` and
-//! needs `Authorization: Bearer <token>`; `/healthz`, `/metrics` and the OpenAPI document at
-//! `/v1/openapi.json` are public. See the crate README for the security rules.
+//! needs `Authorization: Bearer <token>`; `/healthz`, `/metrics`, the OpenAPI document at
+//! `/v1/openapi.json` and the label designer page at `/` (which reads everything it shows
+//! from `/v1` with the token) are public. See the crate README for the security rules and the
+//! designer.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -27,6 +29,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 mod designer;
+
+pub use designer::{SampleProduct, WarningDetail};
 
 /// Largest request body accepted (bigger ones get 413).
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
