@@ -181,10 +181,15 @@ function rangeOf(parsed, text, path, message) {
   for (;;) {
     const e = parsed.map.get(p);
     if (e && e.start !== undefined) {
-      const unknown = /unknown (?:field|variant) `([^`]+)`/.exec(message || '');
-      if (unknown) {
-        const k = parsed.map.get(p ? `${p}.${unknown[1]}` : unknown[1]);
+      const unknown = /unknown (field|variant) `([^`]+)`/.exec(message || '');
+      if (unknown && unknown[1] === 'field') {
+        const k = parsed.map.get(p ? `${p}.${unknown[2]}` : unknown[2]);
         if (k && k.keyStart !== undefined) return { start: k.keyStart, end: k.keyEnd };
+      } else if (unknown) {
+        // An unknown variant is a string value inside the element: the first one spelled so.
+        const quoted = JSON.stringify(unknown[2]);
+        const at = text.indexOf(quoted, e.start);
+        if (at >= 0 && at < e.end) return { start: at, end: at + quoted.length };
       }
       const bad = /invalid (?:type|value): [a-z ]+? ("(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*)/.exec(message || '');
       if (bad) {

@@ -623,6 +623,25 @@ fn bad_key_shows_the_error_at_its_path() {
             shown.contains("line 7, column"),
             "syntax error without its place: {shown}"
         );
+
+        // A misspelt value: the loader names the element, the page finds the value in it.
+        w.select_text("#template", r#""bogus" 1,"#, false).await?;
+        w.type_into("#template", r#""align": "middel","#).await?;
+        w.until(
+            "the bad value",
+            "return document.getElementById('template-error').textContent.includes('middel')",
+        )
+        .await?;
+        let shown = w.text_of("#template-error").await?;
+        check!(
+            shown.contains("elements[0]"),
+            "error without its path: {shown}"
+        );
+        let mark = w.text_of("#template-editor .backdrop mark.err").await?;
+        check!(
+            mark == r#""middel""#,
+            "highlighted {mark:?}, not the bad value"
+        );
         Ok(())
     });
 }
