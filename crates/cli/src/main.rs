@@ -161,6 +161,17 @@ struct ServeArgs {
     /// Allow this browser origin (CORS); none by default.
     #[arg(long, value_name = "ORIGIN")]
     cors: Option<String>,
+    /// A label registry (created if missing): enables /v1/import/*, /v1/reprice and
+    /// /v1/labels.
+    #[arg(long, value_name = "DB")]
+    db: Option<PathBuf>,
+    /// The platform that runs push through (with an app_id and ESL_SECRET); without an
+    /// app_id, runs render but push nothing.
+    #[command(flatten)]
+    conn: net::Connection,
+    /// Pushes in flight at once during a run.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
 }
 
 fn main() -> ExitCode {
@@ -273,11 +284,36 @@ fn serve(args: ServeArgs) -> Result<()> {
     let token = std::env::var("ESL_API_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty());
+    let db = match &args.db {
+        None => {
+            if args.conn.app_id.is_some() {
+                eprintln!("note: --app-id is used only with --db (runs push through it)");
+            }
+            None
+        }
+        Some(path) => {
+            let pusher = match args.conn.app_id {
+                Some(_) => Some(esl_diff::Pusher::new(args.conn.client()?, args.concurrency)),
+                None => {
+                    eprintln!(
+                        "note: no --app-id (or ESL_APP_ID): POST /v1/reprice renders but pushes nothing"
+                    );
+                    None
+                }
+            };
+            Some(esl_serve::DbConfig {
+                path: path.clone(),
+                library: reprice::library(&args.templates),
+                pusher,
+            })
+        }
+    };
     let config = esl_serve::Config {
         addr: args.addr,
         templates: args.templates,
         token,
         cors: args.cors,
+        db,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

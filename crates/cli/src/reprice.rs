@@ -136,7 +136,7 @@ pub struct RepriceArgs {
 
 /// The template library of the command line: the templates folder, then the sample
 /// templates built into esl.
-fn library(dir: &Path) -> TemplateLibrary {
+pub(crate) fn library(dir: &Path) -> TemplateLibrary {
     let mut lib = TemplateLibrary::new().with_dir(dir);
     for (name, json) in samples::TEMPLATES {
         lib = lib.with_builtin(name, json.as_bytes().to_vec());

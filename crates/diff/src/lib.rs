@@ -62,7 +62,7 @@ pub use import::{CsvMode, ImportReport, ProductFile, ProductFormat};
 pub use publish::{
     FolderPublisher, Publish, PublishError, PublishFuture, PublishJob, Published, Pusher,
 };
-pub use registry::{Acknowledged, CurrentImage, LabelState, Registry};
+pub use registry::{Acknowledged, CurrentImage, LabelFailureNote, LabelState, Registry};
 pub use run::{
     Cause, LabelFailure, NoObserver, Observer, Outcome, RenderEnv, RepriceOptions, RunReport, Stage,
 };

@@ -73,6 +73,17 @@ pub struct LabelState {
     pub pending: bool,
     /// The last acknowledged image, if any.
     pub acked: Option<Acknowledged>,
+    /// Why the last run that tried it failed, if it has not been settled since.
+    pub failure: Option<LabelFailureNote>,
+}
+
+/// A label's last failure, as the registry records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelFailureNote {
+    /// The stage and the reason (`"push: …"`).
+    pub reason: String,
+    /// When, Unix seconds.
+    pub at: i64,
 }
 
 /// A label's picture as its current data gives it.
@@ -103,6 +114,9 @@ fn state(row: LabelRow) -> Result<LabelState, DiffError> {
             image,
             at,
         }),
+        failure: row
+            .failure
+            .map(|(reason, at)| LabelFailureNote { reason, at }),
     })
 }
 
@@ -177,6 +191,18 @@ impl Registry {
     pub fn pending_labels(&mut self) -> Result<Vec<LabelState>, DiffError> {
         self.store
             .labels(LabelFilter::Pending)?
+            .into_iter()
+            .map(state)
+            .collect()
+    }
+
+    /// The labels whose last try failed (they are pending too), by `esl_id`.
+    ///
+    /// # Errors
+    /// As [`Registry::label`].
+    pub fn failed_labels(&mut self) -> Result<Vec<LabelState>, DiffError> {
+        self.store
+            .labels(LabelFilter::Failed)?
             .into_iter()
             .map(state)
             .collect()

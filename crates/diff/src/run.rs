@@ -17,7 +17,9 @@ use crate::error::DiffError;
 use crate::fingerprint::{ImageHash, Stamp, image_hash};
 use crate::import::{self, ImportReport, ProductFile};
 use crate::publish::{Publish, PublishError, PublishJob, Published};
-use crate::store::{Ack, AckResult, Candidate, Cursor, LeaseOp, LeaseState, Settlement, Store};
+use crate::store::{
+    Ack, AckResult, Candidate, Cursor, FailureNote, LeaseOp, LeaseState, Settlement, Store,
+};
 use crate::templates::{LoadedTemplate, TemplateLibrary, TemplateSource};
 
 /// What rendering needs: the renderer (fonts, options) and where templates come from.
@@ -128,6 +130,19 @@ pub enum Stage {
     Render,
     /// The picture was not delivered.
     Push,
+}
+
+impl Stage {
+    /// The stage's name, as in the report (`template`, `product`, `render`, `push`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Template => "template",
+            Stage::Product => "product",
+            Stage::Render => "render",
+            Stage::Push => "push",
+        }
+    }
 }
 
 fn api_code<S: serde::Serializer>(code: &ApiCode, s: S) -> Result<S::Ok, S::Error> {
@@ -634,6 +649,8 @@ struct Run<'a> {
     acks: Vec<(Ack, PushMeta)>,
     /// Transient push failures, for the sweep.
     sweep: Vec<PushMeta>,
+    /// Failures not yet recorded in the store.
+    failures: Vec<FailureNote>,
     breaker: Breaker,
     lease: Option<Lease>,
     started: Instant,
@@ -648,8 +665,14 @@ impl Run<'_> {
         self.listed(esl_id, stage, cause);
     }
 
-    /// Tells the observer and lists the label among the report's failures.
+    /// Tells the observer, lists the label among the report's failures and notes the
+    /// failure for the registry.
     fn listed(&mut self, esl_id: &str, stage: Stage, cause: Cause) {
+        self.failures.push(FailureNote {
+            esl_id: esl_id.to_owned(),
+            reason: format!("{}: {cause}", stage.name()),
+            at: (self.opts.clock)(),
+        });
         self.observer.settled(
             esl_id,
             &Outcome::Failed {
@@ -671,6 +694,12 @@ impl Run<'_> {
     fn defer(&mut self, esl_id: &str, reason: String) {
         self.report.deferred += 1;
         self.observer.settled(esl_id, &Outcome::Deferred { reason });
+    }
+
+    /// Records the failures noted since the last call.
+    fn flush_failures(&mut self) -> Result<(), DiffError> {
+        let failures = std::mem::take(&mut self.failures);
+        self.store.note_failures(&failures)
     }
 
     fn renew(&mut self) -> Result<(), DiffError> {
@@ -890,7 +919,8 @@ impl Run<'_> {
         while let Some(done) = self.next_done(limit).await? {
             self.on_done(done)?;
         }
-        self.commit_acks()
+        self.commit_acks()?;
+        self.flush_failures()
     }
 
     fn spawn(&mut self, meta: PushMeta) {
@@ -1075,7 +1105,7 @@ impl Run<'_> {
             }
             self.commit_acks()?;
         }
-        Ok(())
+        self.flush_failures()
     }
 }
 
@@ -1158,6 +1188,7 @@ async fn steps(
         pushes: JoinSet::new(),
         acks: Vec::new(),
         sweep: Vec::new(),
+        failures: Vec::new(),
         breaker: Breaker {
             threshold: opts.breaker_threshold,
             in_a_row: 0,

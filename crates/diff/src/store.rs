@@ -254,6 +254,20 @@ pub struct LabelRow {
     pub pending: bool,
     /// Fingerprint, pixel hash and time (Unix seconds) of the last acknowledged image.
     pub acked: Option<(Fingerprint, ImageHash, i64)>,
+    /// Why the last run that tried the label failed, and when (Unix seconds); cleared when
+    /// a run settles it.
+    pub failure: Option<(String, i64)>,
+}
+
+/// A label's failure in a run, to record ([`Store::note_failures`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailureNote {
+    /// The ESL.
+    pub esl_id: String,
+    /// Why, with the stage (`"render: …"`, `"push: …"`).
+    pub reason: String,
+    /// When, Unix seconds.
+    pub at: i64,
 }
 
 /// Which labels [`Store::labels`] returns.
@@ -267,6 +281,8 @@ pub enum LabelFilter<'a> {
     Product(&'a str),
     /// The pending labels.
     Pending,
+    /// The labels whose last try failed.
+    Failed,
 }
 
 /// The registry's storage: see the [module docs](self) for the rules every backend keeps.
@@ -336,6 +352,14 @@ pub trait Store: Send {
     /// # Errors
     /// [`DiffError::Db`].
     fn lease(&mut self, name: &str, op: LeaseOp<'_>) -> Result<LeaseState, DiffError>;
+
+    /// Records why labels failed in a run, in one transaction. A settlement
+    /// ([`Settlement::Unchanged`], [`Settlement::Identical`]) or a recorded acknowledgement
+    /// clears a label's failure.
+    ///
+    /// # Errors
+    /// [`DiffError::Db`].
+    fn note_failures(&mut self, failures: &[FailureNote]) -> Result<(), DiffError>;
 
     /// Marks every label pending; returns how many.
     ///

@@ -74,6 +74,10 @@ pub struct LoadedTemplate {
 ///    `DIR/NAME.json`, folders in the order added;
 /// 4. a built-in template of that name (with or without `.json`).
 ///
+/// A [confined](TemplateLibrary::confined) library skips step 2: a reference is then only a
+/// name inside its folders or a built-in name, so a bindings file received over the network
+/// cannot make the registry read files elsewhere.
+///
 /// ```
 /// use esl_diff::{TemplateLibrary, TemplateSource};
 /// let lib = TemplateLibrary::new().with_builtin("tiny", br#"{"version": 1, "models": ["SL121"],
@@ -87,6 +91,7 @@ pub struct LoadedTemplate {
 pub struct TemplateLibrary {
     builtins: BTreeMap<String, Arc<[u8]>>,
     dirs: Vec<PathBuf>,
+    confined: bool,
 }
 
 impl TemplateLibrary {
@@ -109,6 +114,15 @@ impl TemplateLibrary {
     #[must_use]
     pub fn with_dir(mut self, dir: impl Into<PathBuf>) -> TemplateLibrary {
         self.dirs.push(dir.into());
+        self
+    }
+
+    /// Confines references to the template folders and the built-in templates: absolute
+    /// paths, paths relative to the bindings file or the current directory, `..`, and files
+    /// that resolve (through links) outside their folder are not found.
+    #[must_use]
+    pub fn confined(mut self) -> TemplateLibrary {
+        self.confined = true;
         self
     }
 
@@ -139,7 +153,24 @@ impl TemplateLibrary {
         if !reference.is_empty() {
             let given = Path::new(reference);
             let mut candidates = Vec::new();
-            if given.is_absolute() {
+            if self.confined {
+                let plain = given
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)));
+                if plain && !reference.contains('\\') {
+                    for dir in &self.dirs {
+                        candidates.push(dir.join(given));
+                        if !reference.ends_with(".json") {
+                            candidates.push(dir.join(format!("{reference}.json")));
+                        }
+                    }
+                } else {
+                    searched.push(
+                        "no paths: this library takes only names of templates in its folders"
+                            .to_owned(),
+                    );
+                }
+            } else if given.is_absolute() {
                 candidates.push(given.to_path_buf());
             } else {
                 if let Some(base) = base_dir {
@@ -148,7 +179,8 @@ impl TemplateLibrary {
                 candidates.push(given.to_path_buf());
                 for dir in &self.dirs {
                     candidates.push(dir.join(given));
-                    if given.extension().is_none() {
+                    // Not `extension().is_none()`: "shelf-2.13" has the extension "13".
+                    if !reference.ends_with(".json") {
                         candidates.push(dir.join(format!("{reference}.json")));
                     }
                 }
@@ -159,7 +191,9 @@ impl TemplateLibrary {
                         path: c.display().to_string(),
                         source,
                     })?;
-                    return Ok(TemplateSource::File(abs));
+                    if !self.confined || self.inside_a_dir(&abs) {
+                        return Ok(TemplateSource::File(abs));
+                    }
                 }
                 searched.push(c.display().to_string());
             }
@@ -169,6 +203,13 @@ impl TemplateLibrary {
             return Ok(TemplateSource::Builtin(name.to_owned()));
         }
         Err(self.not_found(reference, searched))
+    }
+
+    /// Whether a canonical path lies inside one of the template folders.
+    fn inside_a_dir(&self, abs: &Path) -> bool {
+        self.dirs
+            .iter()
+            .any(|d| std::fs::canonicalize(d).is_ok_and(|d| abs.starts_with(d)))
     }
 
     fn not_found(&self, reference: &str, mut searched: Vec<String>) -> DiffError {

@@ -509,15 +509,36 @@ fn a_failed_push_stays_pending_and_is_retried() {
     for esl in &failed {
         let label = w.registry.label(esl).unwrap().unwrap();
         assert!(label.pending && label.acked.is_none(), "{label:?}");
+        // The registry keeps why, for an operator.
+        let note = label.failure.expect("a failed label records its failure");
+        assert!(
+            note.reason.starts_with("push: ") && note.reason.contains("400"),
+            "{note:?}"
+        );
     }
+    let listed: Vec<String> = w
+        .registry
+        .failed_labels()
+        .unwrap()
+        .into_iter()
+        .map(|l| l.esl_id)
+        .collect();
+    let mut expected = failed.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
     // The next run retries exactly those three.
     let (report, outcomes) = w.run(&RepriceOptions::default());
     assert_eq!(report.planned, 3);
     assert_eq!(
         outcomes.with(&Outcome::Pushed),
-        failed.into_iter().collect()
+        failed.iter().cloned().collect()
     );
     assert_eq!((report.pushed, report.failed, report.pending), (3, 0, 0));
+    // Delivered: the failures are cleared.
+    assert!(w.registry.failed_labels().unwrap().is_empty());
+    for esl in &failed {
+        assert_eq!(w.registry.label(esl).unwrap().unwrap().failure, None);
+    }
     w.assert_platform_matches_data();
 
     // A label the platform does not know (5301, permanent) stays pending run after run.
@@ -1348,4 +1369,55 @@ async fn runs_are_usable_from_async_code() {
     sim.shutdown().await;
     drop(registry);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_confined_library_resolves_only_names_inside_its_folders() {
+    let root = temp_dir("confined");
+    let dir = root.join("templates");
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = template_for(Model::Sl121);
+    std::fs::write(dir.join("mine.json"), json).unwrap();
+    std::fs::write(root.join("outside.json"), json).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(root.join("outside.json"), dir.join("link.json")).unwrap();
+    let open = TemplateLibrary::new().with_dir(&dir);
+    let confined = open.clone().confined();
+    let outside = root.join("outside.json");
+    let outside = outside.to_str().unwrap();
+    // The open library follows any path; the confined one only names in its folder.
+    assert!(open.resolve(outside, None).is_ok());
+    assert!(open.resolve("../outside.json", Some(&dir)).is_ok());
+    for refused in [
+        outside,
+        "../outside.json",
+        "templates/../outside.json",
+        "..\\outside",
+    ] {
+        let err = confined.resolve(refused, Some(&dir)).unwrap_err();
+        assert!(
+            matches!(err, DiffError::TemplateNotFound { .. }),
+            "{refused}: {err}"
+        );
+    }
+    #[cfg(unix)]
+    assert!(
+        confined.resolve("link", None).is_err(),
+        "a link out of the folder is not followed"
+    );
+    // A name with a dot in it ("shelf-2.13") is still a name: `.json` is tried after it.
+    std::fs::write(dir.join("shelf-9.99.json"), json).unwrap();
+    for (lib, name) in [
+        (&open, "mine"),
+        (&confined, "mine"),
+        (&open, "shelf-9.99"),
+        (&confined, "shelf-9.99"),
+    ] {
+        match lib.resolve(name, None).unwrap() {
+            esl_diff::TemplateSource::File(p) => {
+                assert!(p.ends_with(format!("templates/{name}.json")), "{p:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -34,6 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             templates: root.clone(),
             token: Some(token.clone()),
             cors: None,
+            db: None,
         },
         Renderer::bundled(),
     ))?;

@@ -28,8 +28,13 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+mod db;
 mod designer;
 
+pub use db::{
+    DbConfig, ImportAnswer, ImportQuery, LabelInfo, LabelsPage, LabelsQuery, RepriceRequest,
+    RunStatus,
+};
 pub use designer::{SampleProduct, WarningDetail};
 
 /// Largest request body accepted (bigger ones get 413).
@@ -49,6 +54,9 @@ pub struct Config {
     pub token: Option<String>,
     /// Allowed CORS origin; `None` sends no CORS headers.
     pub cors: Option<String>,
+    /// The label registry of the `/v1/import`, `/v1/reprice` and `/v1/labels` routes;
+    /// without one they answer 404.
+    pub db: Option<DbConfig>,
 }
 
 /// Shared state of the service: cheap to clone.
@@ -63,6 +71,7 @@ struct Inner {
     token_digest: [u8; 32],
     cors: Option<HeaderValue>,
     metrics: Metrics,
+    db: Option<Arc<db::Db>>,
 }
 
 #[derive(Default)]
@@ -72,6 +81,11 @@ struct Metrics {
     buckets: [AtomicU64; BUCKETS.len()],
     count: AtomicU64,
     sum_micros: AtomicU64,
+    imports: AtomicU64,
+    runs: AtomicU64,
+    run_errors: AtomicU64,
+    pushes: AtomicU64,
+    label_failures: AtomicU64,
 }
 
 impl Metrics {
@@ -117,20 +131,55 @@ impl Metrics {
             load(&self.sum_micros) as f64 / 1e6
         );
         let _ = writeln!(s, "esl_render_seconds_count {count}");
+        for (name, help, value) in [
+            (
+                "esl_imports_total",
+                "Imports into the label registry.",
+                &self.imports,
+            ),
+            (
+                "esl_reprice_runs_total",
+                "Reprice runs finished (with or without an error).",
+                &self.runs,
+            ),
+            (
+                "esl_reprice_run_errors_total",
+                "Reprice runs stopped by an error.",
+                &self.run_errors,
+            ),
+            (
+                "esl_pushes_total",
+                "Pictures pushed to labels and acknowledged by the platform.",
+                &self.pushes,
+            ),
+            (
+                "esl_label_failures_total",
+                "Labels that failed in reprice runs (render or push).",
+                &self.label_failures,
+            ),
+        ] {
+            let _ = writeln!(
+                s,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                load(value)
+            );
+        }
         s
     }
 }
 
 impl AppState {
-    /// State over a templates folder, a bearer token and an optional CORS origin.
+    /// State over a templates folder, a bearer token, an optional CORS origin and an
+    /// optional label registry.
     ///
     /// # Errors
-    /// When the CORS origin is not a valid header value.
+    /// When the CORS origin is not a valid header value, or the registry cannot be opened.
     pub fn new(
         renderer: Renderer,
         templates: PathBuf,
         token: &str,
         cors: Option<&str>,
+        db: Option<DbConfig>,
     ) -> Result<AppState, ServeError> {
         let cors = cors
             .map(|o| {
@@ -139,8 +188,12 @@ impl AppState {
                 })
             })
             .transpose()?;
+        let db = db
+            .map(|config| db::Db::open(config, &renderer).map(Arc::new))
+            .transpose()?;
         Ok(AppState {
             inner: Arc::new(Inner {
+                db,
                 renderer,
                 templates,
                 token_digest: Sha256::digest(token.as_bytes()).into(),
@@ -171,6 +224,14 @@ pub enum ServeError {
         addr: SocketAddr,
         /// Why.
         source: std::io::Error,
+    },
+    /// The registry file cannot be opened.
+    #[error("label registry {}: {source}", path.display())]
+    Registry {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: esl_diff::DiffError,
     },
     /// The server stopped with an I/O error.
     #[error("serving: {0}")]
@@ -673,7 +734,8 @@ fn parts() -> (
         .routes(routes!(models))
         .routes(routes!(list_templates))
         .routes(routes!(get_template, put_template))
-        .routes(routes!(designer::sample_products));
+        .routes(routes!(designer::sample_products))
+        .merge(db::routes());
     let public = OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(metrics));
@@ -797,7 +859,13 @@ impl Server {
             return Err(ServeError::Templates(config.templates));
         }
         let token = config.token.clone().unwrap_or_else(random_token);
-        let state = AppState::new(renderer, config.templates, &token, config.cors.as_deref())?;
+        let state = AppState::new(
+            renderer,
+            config.templates,
+            &token,
+            config.cors.as_deref(),
+            config.db,
+        )?;
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(|source| ServeError::Bind {

@@ -51,6 +51,7 @@ fn start_with(tag: &str, cors: Option<&str>) -> (Running, tokio::runtime::Runtim
         templates: templates.clone(),
         token: Some(TOKEN.into()),
         cors: cors.map(str::to_owned),
+        db: None,
     };
     let server = server_rt
         .block_on(Server::bind(config, Renderer::bundled()))
@@ -472,11 +473,18 @@ fn openapi_lists_every_route_and_declares_security() {
         [
             "GET /healthz",
             "GET /metrics",
+            "GET /v1/labels",
+            "GET /v1/labels/{esl_id}/preview.png",
             "GET /v1/models",
+            "GET /v1/reprice",
             "GET /v1/samples/products",
             "GET /v1/templates",
             "GET /v1/templates/{name}",
+            "POST /v1/import/labels",
+            "POST /v1/import/prices",
+            "POST /v1/import/products",
             "POST /v1/render",
+            "POST /v1/reprice",
             "PUT /v1/templates/{name}",
         ]
     );
@@ -487,7 +495,12 @@ fn openapi_lists_every_route_and_declares_security() {
     // Every listed operation answers (not 404/405) on the real router.
     for op in &listed {
         let (method, path) = op.split_once(' ').unwrap();
-        let url = format!("{}{}", s.base, path.replace("{name}", "shelf-2.13"));
+        let url = format!(
+            "{}{}",
+            s.base,
+            path.replace("{name}", "shelf-2.13")
+                .replace("{esl_id}", "E1")
+        );
         let resp = rt
             .block_on(s.client.request(method.parse().unwrap(), url).send())
             .unwrap();

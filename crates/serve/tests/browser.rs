@@ -407,6 +407,7 @@ where
             templates: templates.clone(),
             token: Some(TOKEN.into()),
             cors: None,
+            db: None,
         };
         let server = Server::bind(config, Renderer::bundled())
             .await

@@ -18,6 +18,12 @@
 #![doc = include_str!("schema_v2.sql")]
 //! ```
 //!
+//! Version 3:
+//!
+//! ```sql
+#![doc = include_str!("schema_v3.sql")]
+//! ```
+//!
 //! `meta` holds `change_seq` (see [`crate::store`]) and the rendering environment last seen
 //! (`render_version`, `font_fingerprint`).
 //!
@@ -37,15 +43,16 @@ use crate::error::DiffError;
 use crate::fingerprint::{ImageHash, Stamp};
 use crate::import::ImportReport;
 use crate::store::{
-    Ack, AckResult, Binding, Candidate, Cursor, ImportTx, LabelFilter, LabelRow, LeaseOp,
-    LeaseState, RegistryStats, Settlement, Store, TemplateId, Written,
+    Ack, AckResult, Binding, Candidate, Cursor, FailureNote, ImportTx, LabelFilter, LabelRow,
+    LeaseOp, LeaseState, RegistryStats, Settlement, Store, TemplateId, Written,
 };
 
 /// The schema version this build creates and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const V1: &str = include_str!("schema_v1.sql");
 const V2: &str = include_str!("schema_v2.sql");
+const V3: &str = include_str!("schema_v3.sql");
 
 /// The registry in one SQLite file. See the [module docs](self).
 #[derive(Debug)]
@@ -189,6 +196,9 @@ fn migrate(conn: &mut Connection, path: &str) -> Result<(), DiffError> {
     }
     if found < 2 {
         tx.execute_batch(V2)?;
+    }
+    if found < 3 {
+        tx.execute_batch(V3)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
@@ -338,6 +348,8 @@ fn label_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LabelRow> {
     let fp = fingerprint_of(r.get(6)?);
     let img: Option<Vec<u8>> = r.get(7)?;
     let at: Option<i64> = r.get(8)?;
+    let failure: Option<String> = r.get(9)?;
+    let failed_at: Option<i64> = r.get(10)?;
     let acked = match (fp, img.as_deref().and_then(ImageHash::from_slice)) {
         (Some(fp), Some(image)) => Some((fp, image, at.unwrap_or(0))),
         _ => None,
@@ -350,6 +362,7 @@ fn label_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LabelRow> {
         product_id: r.get(4)?,
         pending: r.get::<_, i64>(5)? != 0,
         acked,
+        failure: failure.map(|f| (f, failed_at.unwrap_or(0))),
     })
 }
 
@@ -472,11 +485,11 @@ impl Store for SqliteStore {
             // `pending` is cleared only if it still holds the change sequence the plan saw,
             // and never while an intent is on the label (what it shows is not known).
             let mut unchanged = tx.prepare_cached(
-                "UPDATE labels SET pending = 0
+                "UPDATE labels SET pending = 0, failure = NULL, failed_at = NULL
                  WHERE esl_id = ?1 AND pending = ?2 AND push_run IS NULL",
             )?;
             let mut identical = tx.prepare_cached(
-                "UPDATE labels SET acked_fp = ?2,
+                "UPDATE labels SET acked_fp = ?2, failure = NULL, failed_at = NULL,
                     pending = CASE WHEN pending = ?3 THEN 0 ELSE pending END
                  WHERE esl_id = ?1 AND push_run IS NULL",
             )?;
@@ -518,7 +531,7 @@ impl Store for SqliteStore {
             let mut seq = None;
             let mut record = tx.prepare_cached(
                 "UPDATE labels SET acked_fp = push_fp, acked_image = ?3, acked_at = ?4,
-                    push_run = NULL, push_fp = NULL,
+                    push_run = NULL, push_fp = NULL, failure = NULL, failed_at = NULL,
                     pending = CASE WHEN pending = ?5 THEN 0 ELSE pending END
                  WHERE esl_id = ?1 AND push_run = ?2 AND push_fp = ?6",
             )?;
@@ -605,6 +618,23 @@ impl Store for SqliteStore {
         Ok(state)
     }
 
+    fn note_failures(&mut self, failures: &[FailureNote]) -> Result<(), DiffError> {
+        if failures.is_empty() {
+            return Ok(());
+        }
+        let tx = self.tx()?;
+        {
+            let mut note = tx.prepare_cached(
+                "UPDATE labels SET failure = ?2, failed_at = ?3 WHERE esl_id = ?1",
+            )?;
+            for f in failures {
+                note.execute(params![f.esl_id, f.reason, f.at])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn mark_all_pending(&mut self) -> Result<u64, DiffError> {
         let tx = self.tx()?;
         let seq = next_seq(&tx)?;
@@ -632,10 +662,11 @@ impl Store for SqliteStore {
             LabelFilter::Esl(e) => ("l.esl_id = ?1", e),
             LabelFilter::Product(p) => ("l.product_id = ?1", p),
             LabelFilter::Pending => ("l.pending <> 0 AND ?1 = ?1", ""),
+            LabelFilter::Failed => ("l.failure IS NOT NULL AND ?1 = ?1", ""),
         };
         let sql = format!(
             "SELECT l.esl_id, l.shop_id, l.model, t.source, l.product_id, l.pending,
-                    l.acked_fp, l.acked_image, l.acked_at
+                    l.acked_fp, l.acked_image, l.acked_at, l.failure, l.failed_at
              FROM labels l JOIN templates t ON t.id = l.template_id
              WHERE {cond} ORDER BY l.esl_id"
         );
