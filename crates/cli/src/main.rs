@@ -141,7 +141,7 @@ enum Command {
     /// Re-render and push exactly the labels whose picture changed (secret from ESL_SECRET).
     Reprice(reprice::RepriceArgs),
     /// Serve the renderer over HTTP (API under /v1, bearer token from ESL_API_TOKEN or a
-    /// random one printed with the URL).
+    /// random one printed with the URL; the URL opens the label designer).
     Serve(ServeArgs),
 }
 

@@ -2,8 +2,10 @@
 //!
 //! [`router`] builds the whole service as an axum [`Router`] (mount it in your own server),
 //! [`Server::bind`] + [`Server::run`] serve it on a socket. The API lives under `/v1` and
-//! needs `Authorization: Bearer <token>`; `/healthz`, `/metrics` and the OpenAPI document at
-//! `/v1/openapi.json` are public. See the crate README for the security rules.
+//! needs `Authorization: Bearer <token>`; `/healthz`, `/metrics`, the OpenAPI document at
+//! `/v1/openapi.json` and the label designer page at `/` (which reads everything it shows
+//! from `/v1` with the token) are public. See the crate README for the security rules and the
+//! designer.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -27,11 +29,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 mod db;
+mod designer;
 
 pub use db::{
     DbConfig, ImportAnswer, ImportQuery, LabelInfo, LabelsPage, LabelsQuery, RepriceRequest,
     RunStatus,
 };
+pub use designer::{SampleProduct, WarningDetail};
 
 /// Largest request body accepted (bigger ones get 413).
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -305,6 +309,9 @@ fn template_failure(e: &TemplateError, prefix: &str) -> Failure {
     Failure::new(status, e.to_string(), path)
 }
 
+/// Why a picture `src` is refused.
+const SRC_RULE: &str = "a picture src must be a relative path inside the templates folder (no '..', no absolute path, no '\\')";
+
 /// Every picture `src` of a template must be a relative path without `..`, so it stays in
 /// the templates folder. Returns the JSON path of the first that is not.
 fn escaping_src(value: &serde_json::Value, path: &str) -> Option<String> {
@@ -372,9 +379,12 @@ pub struct RenderReport {
     pub width: u32,
     /// Panel height in pixels.
     pub height: u32,
-    /// Warnings (missing glyphs, text cut to fit, …).
+    /// Warnings (missing glyphs, text cut to fit, …), as messages.
     pub warnings: Vec<String>,
-    /// Every element as resolved in the scene: path, id, box, clip, content.
+    /// The same warnings, in the same order, each with the JSON path of its element.
+    pub warning_details: Vec<designer::WarningDetail>,
+    /// Every element as resolved in the scene: path, id, box, clip, content, and
+    /// `panel_box`, its box on the panel (after the template's rotation).
     #[schema(value_type = Vec<Object>)]
     pub elements: serde_json::Value,
 }
@@ -452,7 +462,11 @@ fn render_blocking(state: &AppState, q: RenderQuery, body: &[u8]) -> Result<Resp
             Template::load(&file).map_err(|e| template_failure(&e, ""))?
         }
         serde_json::Value::Object(_) => {
-            // Inline templates may embed pictures as base64 only: no folder to read from.
+            // Pictures of an inline template are read from the templates folder (the designer
+            // previews templates before they are saved), under the same rule as a saved one.
+            if let Some(path) = escaping_src(&req.template, "template") {
+                return Err(Failure::new(StatusCode::BAD_REQUEST, SRC_RULE, Some(path)));
+            }
             let bytes = serde_json::to_vec(&req.template).map_err(|e| {
                 Failure::new(
                     StatusCode::BAD_REQUEST,
@@ -460,7 +474,7 @@ fn render_blocking(state: &AppState, q: RenderQuery, body: &[u8]) -> Result<Resp
                     Some("template".into()),
                 )
             })?;
-            Template::from_json(&bytes, "inline", None)
+            Template::from_json(&bytes, "inline", Some(&state.inner.templates))
                 .map_err(|e| template_failure(&e, "template"))?
         }
         _ => {
@@ -489,7 +503,12 @@ fn render_blocking(state: &AppState, q: RenderQuery, body: &[u8]) -> Result<Resp
             width,
             height,
             warnings: scene.warnings().iter().map(ToString::to_string).collect(),
-            elements: serde_json::to_value(scene.elements()).map_err(|e| {
+            warning_details: scene
+                .warnings()
+                .iter()
+                .map(designer::WarningDetail::of)
+                .collect(),
+            elements: designer::scene_elements(&scene).map_err(|e| {
                 Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), None)
             })?,
         };
@@ -641,11 +660,7 @@ fn save_template(dir: &Path, name: &str, body: &[u8]) -> Result<(), Failure> {
         )
     })?;
     if let Some(path) = escaping_src(&value, "") {
-        return Err(Failure::new(
-            StatusCode::BAD_REQUEST,
-            "a picture src must be a relative path inside the templates folder (no '..', no absolute path, no '\\')",
-            Some(path),
-        ));
+        return Err(Failure::new(StatusCode::BAD_REQUEST, SRC_RULE, Some(path)));
     }
     Template::from_json(body, name, Some(dir)).map_err(|e| template_failure(&e, ""))?;
     let file = dir.join(format!("{name}.json"));
@@ -719,6 +734,7 @@ fn parts() -> (
         .routes(routes!(models))
         .routes(routes!(list_templates))
         .routes(routes!(get_template, put_template))
+        .routes(routes!(designer::sample_products))
         .merge(db::routes());
     let public = OpenApiRouter::new()
         .routes(routes!(healthz))
@@ -813,6 +829,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .merge(public)
+        .merge(designer::pages())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .with_state(state)

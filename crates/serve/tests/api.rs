@@ -321,8 +321,73 @@ fn escaping_names_and_picture_paths_are_refused() {
         assert_eq!(resp.status(), 400, "{src}");
         let err: Value = json_of(&rt, resp);
         assert_eq!(err["path"], "elements[0].src", "{src}");
+        // The same rule for an inline template of a render request (its pictures are read
+        // from the templates folder).
+        let resp = s.authed(
+            &rt,
+            s.client
+                .post(format!("{}/v1/render", s.base))
+                .body(json!({"template": t, "product": {}, "model": "SL121"}).to_string()),
+        );
+        assert_eq!(resp.status(), 400, "{src}");
+        let err: Value = json_of(&rt, resp);
+        assert_eq!(err["path"], "template.elements[0].src", "{src}");
     }
     assert!(!s.templates.join("pic.json").exists());
+}
+
+#[test]
+fn render_report_names_each_warnings_element_and_panel_boxes() {
+    let (s, rt) = start("warn");
+    let long: Value = serde_json::from_slice(
+        &std::fs::read(repo_templates().join("products/long-name.json")).unwrap(),
+    )
+    .unwrap();
+    let resp = s.authed(
+        &rt,
+        s.client
+            .post(format!("{}/v1/render?format=json", s.base))
+            .body(json!({"template": "shelf-2.13", "product": long, "model": "SL121"}).to_string()),
+    );
+    assert_eq!(resp.status(), 200);
+    let report: Value = json_of(&rt, resp);
+    let messages = report["warnings"].as_array().unwrap();
+    let details = report["warning_details"].as_array().unwrap();
+    assert!(!details.is_empty(), "{report}");
+    assert_eq!(messages.len(), details.len());
+    let elements = report["elements"].as_array().unwrap();
+    for (m, d) in messages.iter().zip(details) {
+        assert_eq!(&d["message"], m);
+        let path = d["element"].as_str().unwrap();
+        assert!(
+            elements.iter().any(|e| e["path"] == path),
+            "{path} is not an element of the report"
+        );
+    }
+    let truncated = details.iter().find(|d| d["kind"] == "truncated").unwrap();
+    assert_eq!(
+        truncated["element"], "elements[0]",
+        "the name text: {report}"
+    );
+    // Not rotated: the panel box is the box.
+    for e in elements {
+        assert_eq!(e["panel_box"], e["box"], "{e}");
+    }
+
+    // A template turned 90°: boxes on the 104 × 212 canvas land on the 212 × 104 panel.
+    let turned = json!({"version": 1, "models": ["SL121"], "rotation": 90, "elements": [
+        {"type": "rect", "box": {"x": 0, "y": 0, "w": 10, "h": 20}, "fill": "black"}]});
+    let resp = s.authed(
+        &rt,
+        s.client
+            .post(format!("{}/v1/render?format=json", s.base))
+            .body(json!({"template": turned, "product": {}, "model": "SL121"}).to_string()),
+    );
+    assert_eq!(resp.status(), 200);
+    let report: Value = json_of(&rt, resp);
+    let e = &report["elements"][0];
+    assert_eq!(e["box"], json!({"x": 0, "y": 0, "w": 10, "h": 20}));
+    assert_eq!(e["panel_box"], json!({"x": 192, "y": 0, "w": 20, "h": 10}));
 }
 
 #[test]
@@ -412,6 +477,7 @@ fn openapi_lists_every_route_and_declares_security() {
             "GET /v1/labels/{esl_id}/preview.png",
             "GET /v1/models",
             "GET /v1/reprice",
+            "GET /v1/samples/products",
             "GET /v1/templates",
             "GET /v1/templates/{name}",
             "POST /v1/import/labels",
@@ -510,4 +576,61 @@ fn cors_only_for_the_given_origin() {
         resp.headers()["access-control-allow-origin"],
         "http://designer.example"
     );
+}
+
+#[test]
+fn designer_page_is_public_and_samples_need_the_token() {
+    let (s, rt) = start("page");
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/designer.js", "text/javascript"),
+        ("/designer.css", "text/css"),
+        ("/fonts/cjk.ttf", "font/ttf"),
+        ("/favicon.svg", "image/svg+xml"),
+    ] {
+        let resp = rt
+            .block_on(s.client.get(format!("{}{path}", s.base)).send())
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        let h = resp.headers();
+        assert!(
+            h[reqwest::header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with(kind),
+            "{path}"
+        );
+        assert_eq!(h[reqwest::header::REFERRER_POLICY], "no-referrer", "{path}");
+        let csp = h[reqwest::header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+    }
+    let page = rt
+        .block_on(async {
+            s.client
+                .get(format!("{}/", s.base))
+                .send()
+                .await?
+                .text()
+                .await
+        })
+        .unwrap();
+    assert!(page.contains("<script src=\"designer.js\""), "{page}");
+
+    let url = format!("{}/v1/samples/products", s.base);
+    let resp = rt.block_on(s.client.get(&url).send()).unwrap();
+    assert_eq!(resp.status(), 401);
+    let resp = s.authed(&rt, s.client.get(&url));
+    assert_eq!(resp.status(), 200);
+    let samples: Value = json_of(&rt, resp);
+    let cola = samples
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "cola")
+        .unwrap();
+    let file = std::fs::read_to_string(repo_templates().join("products/cola.json")).unwrap();
+    assert_eq!(cola["text"], file.as_str());
+    assert_eq!(cola["product"], product());
 }
