@@ -58,7 +58,7 @@ fn bench_stages(c: &mut Criterion) {
             ("barcode", &["barcode"][..]),
             ("qr", &["qrcode"][..]),
         ] {
-            if label == "qr" && m.screen() == esl_model::Model::Sl121.screen() {
+            if label == "qr" && m == Model::Sl121 {
                 continue; // the 2.13" design has no QR code
             }
             let t = part(m, types);
@@ -66,7 +66,7 @@ fn bench_stages(c: &mut Criterion) {
                 b.iter(|| rasterise(&renderer.bind(&t, next(), m).expect("binds")))
             });
         }
-        if m.screen() != esl_model::Model::Sl121.screen() {
+        if m != Model::Sl121 {
             // A value never seen before: the QR cache misses, so this is the encoding.
             let t = part(m, &["qrcode"]);
             let mut n = 0u64;
