@@ -587,6 +587,7 @@ fn designer_page_is_public_and_samples_need_the_token() {
     for (path, kind) in [
         ("/", "text/html"),
         ("/designer.js", "text/javascript"),
+        ("/labels.js", "text/javascript"),
         ("/designer.css", "text/css"),
         ("/fonts/cjk.ttf", "font/ttf"),
         ("/favicon.svg", "image/svg+xml"),

@@ -22,7 +22,14 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use esl_model::{Model, Product};
 use esl_render::{Renderer, Template};
-use esl_serve::{Config, Server};
+use std::sync::Arc;
+
+use esl_diff::{Pusher, TemplateLibrary};
+use esl_push::{Client as PushClient, RetryPolicy, Secret};
+use esl_serve::{Config, DbConfig, Server};
+use esl_sim::{
+    ApFixture, EslFixture, Fault, Fixture, ShopFixture, SimConfig, SimHandle, Simulator,
+};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "browser-test-token-42";
@@ -353,6 +360,8 @@ struct Ctx {
     web: Session,
     base: String,
     templates: PathBuf,
+    /// With a registry: the simulator the service pushes to.
+    sim: Option<Arc<SimHandle>>,
 }
 
 impl Ctx {
@@ -364,6 +373,60 @@ impl Ctx {
 /// Runs one browser test: chromedriver, the service, a session; then the screenshot and the
 /// session's end whatever happened; then the test's failure, if any.
 fn run<F, Fut>(test: &str, body: F)
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = Outcome> + Send + 'static,
+{
+    run_with(test, false, body);
+}
+
+/// The ESLs the simulator knows in the registry test (shop [`SHOP`]).
+const SIM_ESLS: [(&str, Model); 3] = [
+    ("E1", Model::Sl121),
+    ("E2", Model::Sl126),
+    ("E3", Model::Sl142),
+];
+const SHOP: &str = "S1";
+const APP: &str = "app-browser";
+const SECRET: &str = "secret-browser";
+
+fn sim_fixture() -> Fixture {
+    Fixture {
+        shops: vec![ShopFixture {
+            shop_id: SHOP.into(),
+            name: "Test shop".into(),
+        }],
+        aps: vec![ApFixture {
+            ap_id: "AP-1".into(),
+            ap_sn: "SN-AP-1".into(),
+            ap_name: "AP".into(),
+            model_name: "SLAP1".into(),
+            shop_id: SHOP.into(),
+            status: 1,
+            software_version: "1.0.1".into(),
+        }],
+        esls: SIM_ESLS
+            .iter()
+            .map(|(esl, model)| EslFixture {
+                esl_id: (*esl).into(),
+                esl_code: String::new(),
+                esl_sn: String::new(),
+                model: *model,
+                shop_id: Some(SHOP.into()),
+                ap_id: Some("AP-1".into()),
+                status: None,
+                battery: 90,
+                rssi: -40,
+                software_version: "1.0.1".into(),
+            })
+            .collect(),
+        ..Fixture::default()
+    }
+}
+
+/// As [`run`]; with `registry`, the service has a fresh registry (`--db`) in the templates
+/// folder's parent and pushes to a simulator on 127.0.0.1.
+fn run_with<F, Fut>(test: &str, registry: bool, body: F)
 where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = Outcome> + Send + 'static,
@@ -401,13 +464,39 @@ where
     let _ = std::fs::remove_dir_all(&profile);
     let http = client();
 
+    let db_file = templates.with_extension("db");
+    let _ = std::fs::remove_file(&db_file);
+
     let outcome: Outcome = rt.block_on(async {
+        let sim = if registry {
+            let sim = Simulator::start(SimConfig::new(APP, SECRET).with_fixture(sim_fixture()))
+                .await
+                .map_err(|e| e.to_string())?;
+            Some(Arc::new(sim))
+        } else {
+            None
+        };
+        let db = match &sim {
+            Some(sim) => {
+                let client = PushClient::builder(APP, Secret::new(SECRET))
+                    .base_url(sim.base_url())
+                    .retry(RetryPolicy::never())
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                Some(DbConfig {
+                    path: db_file.clone(),
+                    library: TemplateLibrary::new().with_dir(&templates),
+                    pusher: Some(Pusher::new(client, 4)),
+                })
+            }
+            None => None,
+        };
         let config = Config {
             addr: "127.0.0.1:0".parse().unwrap(),
             templates: templates.clone(),
             token: Some(TOKEN.into()),
             cors: None,
-            db: None,
+            db,
         };
         let server = Server::bind(config, Renderer::bundled())
             .await
@@ -467,6 +556,7 @@ where
             web: web.clone(),
             base,
             templates: templates.clone(),
+            sim: sim.clone(),
         };
         // The body runs as its own task so that a panic in it still lets us close the browser.
         let result = tokio::spawn(body(ctx)).await;
@@ -487,6 +577,11 @@ where
     drop(driver);
     let _ = std::fs::remove_dir_all(&profile);
     let _ = std::fs::remove_dir_all(&templates);
+    for end in ["", "-wal", "-shm"] {
+        let mut name = db_file.clone().into_os_string();
+        name.push(end);
+        let _ = std::fs::remove_file(name);
+    }
     if let Err(e) = outcome {
         panic!("{test}: {e}");
     }
@@ -808,4 +903,372 @@ fn boxes_find_their_json_and_dithering_edits_pictures() {
             Ok(())
         },
     );
+}
+
+/// A call of the test itself (not the page's) to the service, with the token: status and body.
+async fn api_call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<String>,
+) -> Result<(u16, Vec<u8>), String> {
+    let mut req = http.request(method, &url).bearer_auth(TOKEN);
+    if let Some(b) = body {
+        req = req.body(b);
+    }
+    let resp = req.send().await.map_err(|e| format!("{url}: {e}"))?;
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+    Ok((status, bytes.to_vec()))
+}
+
+async fn api_json(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<String>,
+) -> Result<Value, String> {
+    let (status, bytes) = api_call(http, method, url.clone(), body).await?;
+    check!(
+        status == 200,
+        "{url}: {status}: {}",
+        String::from_utf8_lossy(&bytes)
+    );
+    serde_json::from_slice(&bytes).map_err(|e| format!("{url}: {e}"))
+}
+
+#[test]
+fn labels_page_reprices_and_shows_the_shelf() {
+    run_with(
+        "labels_page_reprices_and_shows_the_shelf",
+        true,
+        |c: Ctx| async move {
+            let w = &c.web;
+            let sim = c.sim.clone().ok_or("no simulator")?;
+            let http = client();
+            let url = |path: &str| format!("{}{path}", c.base);
+            let post = reqwest::Method::POST;
+
+            // The registry, through the API: three products, three labels the simulator
+            // knows.
+            let report = api_json(
+                &http,
+                post.clone(),
+                url("/v1/import/products"),
+                Some("id,name,price,spec,unit,seq_num\nP1,Cola 330 ml,2.50,330 ml,can,6901234567892\nP2,Green tea,3.20,500 ml,bottle,6901234567885\nP3,Rice 5 kg,39.90,5 kg,bag,6901234567878\n".into()),
+            )
+            .await?;
+            check!(report["created"] == 3, "products: {report}");
+            let mut bindings = String::from("esl_id,shop_id,model,template,product_id\n");
+            for ((esl, model), (template, product)) in SIM_ESLS.iter().zip([
+                ("shelf-2.13", "P1"),
+                ("shelf-2.6", "P2"),
+                ("shelf-4.2", "P3"),
+            ]) {
+                bindings.push_str(&format!(
+                    "{esl},{SHOP},{},{template},{product}\n",
+                    model.name()
+                ));
+            }
+            let report = api_json(
+                &http,
+                post.clone(),
+                url("/v1/import/labels"),
+                Some(bindings),
+            )
+            .await?;
+            check!(report["created"] == 3, "labels: {report}");
+
+            // Another client's run holds the registry (its first push waits 4 s): the page's
+            // Reprice says a run is going on.
+            sim.inject(Fault::Delay(Duration::from_millis(4000)), 1);
+            let other = {
+                let http = http.clone();
+                let u = url("/v1/reprice");
+                tokio::spawn(async move { api_call(&http, reqwest::Method::POST, u, None).await })
+            };
+            let start = Instant::now();
+            loop {
+                let st = api_json(&http, reqwest::Method::GET, url("/v1/reprice"), None).await?;
+                if st["running"] == true {
+                    break;
+                }
+                check!(
+                    start.elapsed() < PATIENCE,
+                    "the other run did not start: {st}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            w.goto(&format!("{}/?token={TOKEN}#labels", c.base)).await?;
+            w.until(
+                "three pending labels",
+                "return document.querySelectorAll('#label-cards .label').length === 3",
+            )
+            .await?;
+            w.click("#reprice").await?;
+            w.until(
+                "the refusal",
+                "return document.getElementById('run').dataset.state === 'bad'",
+            )
+            .await?;
+            let said = w.text_of("#run-state").await?;
+            check!(said == "A run is going on", "run state {said:?}");
+            let (status, body) = other.await.map_err(|e| e.to_string())??;
+            let body = String::from_utf8_lossy(&body);
+            check!(
+                status == 200 && body.contains("event: done"),
+                "other run: {status} {body}"
+            );
+
+            // New prices make the three pending again; a fourth label, unknown to the
+            // simulator, is bound through the page's import box, next to a refused row.
+            let report = api_json(
+                &http,
+                post.clone(),
+                url("/v1/import/prices"),
+                Some("id,price\nP1,2.29\nP2,2.99\nP3,35.90\n".into()),
+            )
+            .await?;
+            check!(report["labels_marked"] == 3, "prices: {report}");
+            w.js(
+                "document.getElementById('import-text').value = arguments[0];
+                 document.getElementById('import-kind').value = 'labels';",
+                json!([format!(
+                    "esl_id,shop_id,model,template,product_id\nZ9,{SHOP},SL121,shelf-2.13,P1\nX1,{SHOP},SL121,../outside.json,P1\n"
+                )]),
+            )
+            .await?;
+            w.click("#import-go").await?;
+            w.until(
+                "the import report",
+                "return !!document.querySelector('#import-report [data-role=import-counts]')",
+            )
+            .await?;
+            let counts = w
+                .text_of("#import-report [data-role=import-counts]")
+                .await?;
+            check!(
+                counts.contains("1 created") && counts.contains("1 bad row"),
+                "import report {counts:?}"
+            );
+            let bad = w.text_of("#import-report [data-role=bad-row]").await?;
+            check!(
+                bad.starts_with("line 3") && bad.contains("outside"),
+                "bad row {bad:?}"
+            );
+
+            // Four pending labels, each with its preview: the service's bytes.
+            w.until(
+                "four previews",
+                "const imgs = [...document.querySelectorAll('#label-cards img[data-role=preview]')];
+                 return document.querySelectorAll('#label-cards .label').length === 4
+                   && imgs.length === 4 && imgs.every((i) => i.complete && i.naturalWidth > 0);",
+            )
+            .await?;
+            let ids = w
+                .js(
+                    "return [...document.querySelectorAll('#label-cards .label')].map((e) => e.dataset.esl)",
+                    json!([]),
+                )
+                .await?;
+            check!(ids == json!(["E1", "E2", "E3", "Z9"]), "cards {ids}");
+            let mut previews = Vec::new();
+            for esl in ["E1", "E2", "E3", "Z9"] {
+                let shown = w
+                    .image_bytes(&format!(".label[data-esl={esl}] img[data-role=preview]"))
+                    .await?;
+                let (status, want) = api_call(
+                    &http,
+                    reqwest::Method::GET,
+                    url(&format!("/v1/labels/{esl}/preview.png")),
+                    None,
+                )
+                .await?;
+                check!(
+                    status == 200 && shown == want,
+                    "{esl}: the page's preview is not the service's"
+                );
+                previews.push(want);
+            }
+
+            // Reprice from the page; its first push waits, so the run is seen going.
+            sim.inject(Fault::Delay(Duration::from_millis(1500)), 1);
+            w.click("#reprice").await?;
+            w.until(
+                "the run's progress",
+                "const r = document.getElementById('run');
+                 return r.dataset.state === 'busy' && document.getElementById('run-bar').max === 4
+                   && document.getElementById('run-count').textContent.endsWith('/ 4');",
+            )
+            .await?;
+            w.until(
+                "the run's end",
+                "return document.getElementById('run').dataset.state === 'done'",
+            )
+            .await?;
+            let summary = w
+                .js(
+                    "return Object.fromEntries([...document.querySelectorAll('#run-summary dd')].map((d) => [d.dataset.key, d.textContent]))",
+                    json!([]),
+                )
+                .await?;
+            for (key, want) in [
+                ("rendered", "4"),
+                ("pushed", "3"),
+                ("identical", "0"),
+                ("failed", "1"),
+                ("pending after", "1"),
+            ] {
+                check!(summary[key] == want, "summary {key}: {summary}");
+            }
+            let bar = w
+                .js(
+                    "const b = document.getElementById('run-bar'); return [b.value, b.max]",
+                    json!([]),
+                )
+                .await?;
+            check!(bar == json!([4, 4]), "progress bar {bar}");
+            let failure = w.text_of("#run-failures li[data-esl=Z9]").await?;
+            check!(failure.contains("5301"), "failure listed as {failure:?}");
+
+            // The list refreshed: only the failed label is pending, marked with its reason.
+            w.until(
+                "the refreshed list",
+                "const c = [...document.querySelectorAll('#label-cards .label')];
+                 return c.length === 1 && c[0].dataset.esl === 'Z9' && c[0].classList.contains('failed');",
+            )
+            .await?;
+            let reason = w.text_of(".label[data-esl=Z9] [data-role=failure]").await?;
+            check!(
+                reason.starts_with("Failed 20") && reason.contains("5301"),
+                "reason {reason:?}"
+            );
+            w.click(".tabs [data-status=failed]").await?;
+            w.until(
+                "the failed tab",
+                "const c = [...document.querySelectorAll('#label-cards .label')];
+                 return c.length === 1 && c[0].dataset.esl === 'Z9' && document.getElementById('labels-count').textContent === '1 failed label';",
+            )
+            .await?;
+            w.click(".tabs [data-status=all]").await?;
+            w.until(
+                "all labels",
+                "return document.querySelectorAll('#label-cards .label').length === 4",
+            )
+            .await?;
+
+            // The shelf: what each ESL shows now, next to what it should show.
+            let hidden = w
+                .js(
+                    "return document.getElementById('shelf-toggle').hidden",
+                    json!([]),
+                )
+                .await?;
+            check!(hidden == json!(false), "no Shelf toggle with the simulator");
+            w.click("#labels-shelf").await?;
+            w.until(
+                "the shelf compared",
+                "const m = [...document.querySelectorAll('#label-cards .match')];
+                 return m.length === 4 && m.every((x) => x.dataset.match !== 'loading');",
+            )
+            .await?;
+            let marks = w
+                .js(
+                    "return Object.fromEntries([...document.querySelectorAll('#label-cards .label')].map((c) => [c.dataset.esl, c.querySelector('.match').dataset.match]))",
+                    json!([]),
+                )
+                .await?;
+            check!(
+                marks == json!({"E1": "same", "E2": "same", "E3": "same", "Z9": "none"}),
+                "marks {marks}"
+            );
+            for (i, (esl, _)) in SIM_ESLS.iter().enumerate() {
+                let shown = w
+                    .image_bytes(&format!(".label[data-esl={esl}] img[data-role=shelf]"))
+                    .await?;
+                let on_sim = sim
+                    .last_image(esl)
+                    .ok_or_else(|| format!("{esl}: nothing pushed"))?;
+                check!(
+                    shown == on_sim.bytes.as_ref() && shown == previews[i],
+                    "{esl}: the shelf picture is not the pushed one or not the preview"
+                );
+            }
+            let missing = w
+                .text_of(".label[data-esl=Z9] [data-role=shelf-missing]")
+                .await?;
+            check!(
+                missing.contains("unknown ESL"),
+                "Z9 on the shelf: {missing:?}"
+            );
+
+            // The only console errors are the answers the page expected: the 409 and the
+            // shelf's 404 for the label the simulator does not know.
+            let errors = w.console_errors().await?;
+            for e in &errors {
+                check!(
+                    (e.contains("/v1/reprice") && e.contains("409"))
+                        || (e.contains("/v1/shelf/Z9/image.png") && e.contains("404")),
+                    "console errors: {errors:?}"
+                );
+            }
+            // Scroll back up for the screenshot.
+            w.js(
+                "document.getElementById('labels-main').scrollTop = 0",
+                json!([]),
+            )
+            .await?;
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn labels_page_without_a_registry_says_how_to_start_one() {
+    run("labels_page_without_a_registry", |c: Ctx| async move {
+        let w = &c.web;
+        w.goto(&format!("{}/?token={TOKEN}#labels", c.base)).await?;
+        w.until(
+            "the explanation",
+            "return !document.getElementById('labels-off').hidden",
+        )
+        .await?;
+        let text = w.text_of("#labels-off").await?;
+        check!(text.contains("esl serve --db FILE"), "notice {text:?}");
+        // The designer is one click away, and comes back as it was.
+        w.click("#nav-designer").await?;
+        w.until(
+            "the designer",
+            "return !document.getElementById('designer-view').hidden && document.getElementById('labels-view').hidden",
+        )
+        .await?;
+        w.until(
+            "the designer idle",
+            "return document.body.dataset.state === 'idle'",
+        )
+        .await?;
+        // The designer loaded while hidden: its editor shows the template with its lines.
+        let editor = w
+            .js(
+                "const t = document.getElementById('template');
+                 const g = document.querySelector('#template-editor .gutter');
+                 return [t.value.split('\\n').length, g.childElementCount, t.clientHeight > 0];",
+                json!([]),
+            )
+            .await?;
+        check!(
+            editor[0].as_u64().is_some_and(|n| n > 1)
+                && editor[0] == editor[1]
+                && editor[2] == true,
+            "template editor [lines, gutter lines, visible]: {editor}"
+        );
+        let errors = w.console_errors().await?;
+        for e in &errors {
+            check!(
+                e.contains("/v1/labels") && e.contains("404"),
+                "console errors: {errors:?}"
+            );
+        }
+        Ok(())
+    });
 }
