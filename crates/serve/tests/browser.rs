@@ -1091,6 +1091,29 @@ fn labels_page_reprices_and_shows_the_shelf() {
                 previews.push(want);
             }
 
+            // A dry run plans and changes nothing.
+            w.click("#reprice-dry").await?;
+            w.click("#reprice").await?;
+            w.until(
+                "the dry run's end",
+                "return document.getElementById('run').dataset.state === 'done'",
+            )
+            .await?;
+            let said = w.text_of("#run-state").await?;
+            let would = w
+                .text_of("#run-summary dd[data-key='would render']")
+                .await?;
+            check!(
+                said == "Dry run done" && would == "4",
+                "dry run: {said:?}, would render {would:?}"
+            );
+            w.until(
+                "the list after the dry run",
+                "return document.querySelectorAll('#label-cards .label').length === 4",
+            )
+            .await?;
+            w.click("#reprice-dry").await?;
+
             // Reprice from the page; its first push waits, so the run is seen going.
             sim.inject(Fault::Delay(Duration::from_millis(1500)), 1);
             w.click("#reprice").await?;
@@ -1269,6 +1292,110 @@ fn labels_page_without_a_registry_says_how_to_start_one() {
                 "console errors: {errors:?}"
             );
         }
+        Ok(())
+    });
+}
+
+#[test]
+fn labels_page_pages_filters_by_shop_and_loads_previews_lazily() {
+    run_with("labels_page_pages_and_filters", true, |c: Ctx| async move {
+        let w = &c.web;
+        let http = client();
+        let url = |path: &str| format!("{}{path}", c.base);
+        let report = api_json(
+            &http,
+            reqwest::Method::POST,
+            url("/v1/import/products"),
+            Some("id,name,price\nP1,Cola 330 ml,2.50\n".into()),
+        )
+        .await?;
+        check!(report["created"] == 1, "products: {report}");
+        // 130 labels: L000…L119 in shop S1, L120…L129 in shop S2.
+        let mut bindings = String::from("esl_id,shop_id,model,template,product_id\n");
+        for i in 0..130 {
+            let shop = if i < 120 { "S1" } else { "S2" };
+            bindings.push_str(&format!("L{i:03},{shop},SL121,shelf-2.13,P1\n"));
+        }
+        let report = api_json(
+            &http,
+            reqwest::Method::POST,
+            url("/v1/import/labels"),
+            Some(bindings),
+        )
+        .await?;
+        check!(report["created"] == 130, "labels: {report}");
+
+        w.goto(&format!("{}/?token={TOKEN}#labels", c.base)).await?;
+        w.until(
+            "the first page",
+            "return document.querySelectorAll('#label-cards .label').length === 60
+               && document.querySelectorAll('#label-cards img[data-role=preview]').length > 0",
+        )
+        .await?;
+        let count = w.text_of("#labels-count").await?;
+        check!(count == "60+ pending labels", "count {count:?}");
+        // Only the cards near the visible part of the list have fetched their previews.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let loaded = w
+            .js(
+                "return document.querySelectorAll('#label-cards img[data-role=preview]').length",
+                json!([]),
+            )
+            .await?;
+        check!(
+            loaded.as_u64().is_some_and(|n| n > 0 && n < 60),
+            "previews loaded at first: {loaded} of 60"
+        );
+        w.js(
+            "const m = document.getElementById('labels-main'); m.scrollTop = m.scrollHeight;",
+            json!([]),
+        )
+        .await?;
+        w.until(
+            "the last card's preview after scrolling",
+            "return !!document.querySelector('.label[data-esl=L059] img[data-role=preview]')",
+        )
+        .await?;
+
+        // Pages: 60, 120, then the last 10 and no more button.
+        w.click("#labels-more").await?;
+        w.until(
+            "the second page",
+            "return document.querySelectorAll('#label-cards .label').length === 120",
+        )
+        .await?;
+        w.click("#labels-more").await?;
+        w.until(
+            "the last page",
+            "return document.querySelectorAll('#label-cards .label').length === 130
+               && document.getElementById('labels-more').hidden",
+        )
+        .await?;
+        let ids = w
+            .js(
+                "const c = [...document.querySelectorAll('#label-cards .label')].map((e) => e.dataset.esl);
+                 return [c[0], c[59], c[60], c[129], new Set(c).size];",
+                json!([]),
+            )
+            .await?;
+        check!(
+            ids == json!(["L000", "L059", "L060", "L129", 130]),
+            "pages {ids}"
+        );
+        let count = w.text_of("#labels-count").await?;
+        check!(count == "130 pending labels", "count {count:?}");
+
+        // The shop filter.
+        w.type_into("#labels-shop", "S2").await?;
+        w.until(
+            "shop S2's labels",
+            "const c = [...document.querySelectorAll('#label-cards .label')];
+             return c.length === 10 && c.every((e) => e.dataset.esl >= 'L120')
+               && document.getElementById('labels-count').textContent === '10 pending labels in shop S2';",
+        )
+        .await?;
+        let errors = w.console_errors().await?;
+        check!(errors.is_empty(), "console errors: {errors:?}");
         Ok(())
     });
 }
