@@ -1225,6 +1225,44 @@ fn labels_page_reprices_and_shows_the_shelf() {
                 "Z9 on the shelf: {missing:?}"
             );
 
+            // A new price for P1: E1 should now show another picture than the one it shows.
+            let report = api_json(
+                &http,
+                post.clone(),
+                url("/v1/import/prices"),
+                Some("id,price\nP1,1.99\n".into()),
+            )
+            .await?;
+            // E1 and Z9 show P1.
+            check!(report["labels_marked"] == 2, "prices: {report}");
+            w.click("#labels-refresh").await?;
+            w.until(
+                "the shelf compared again",
+                "const c = [...document.querySelectorAll('#label-cards .label')];
+                 return c.length === 4 && !!c[0].querySelector('.pill.warn')
+                   && c.every((x) => x.querySelector('.match') && x.querySelector('.match').dataset.match !== 'loading');",
+            )
+            .await?;
+            let marks = w
+                .js(
+                    "return Object.fromEntries([...document.querySelectorAll('#label-cards .label')].map((c) => [c.dataset.esl, c.querySelector('.match').textContent]))",
+                    json!([]),
+                )
+                .await?;
+            let e1 = marks["E1"].as_str().unwrap_or_default();
+            let differing: u64 = e1
+                .strip_prefix("differs: ")
+                .and_then(|n| n.strip_suffix(" px"))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            check!(
+                differing > 0
+                    && marks["E2"] == "same pixels"
+                    && marks["E3"] == "same pixels"
+                    && marks["Z9"] == "nothing shown",
+                "marks after the new price {marks}"
+            );
+
             // The only console errors are the answers the page expected: the 409 and the
             // shelf's 404 for the label the simulator does not know.
             let errors = w.console_errors().await?;
