@@ -405,6 +405,9 @@ async function reprice() {
       $('run-bar').value = 0;
     } else {
       await readEvents(r.body, onRunEvent);
+      if ($('run').dataset.state === 'busy') {
+        runState('bad', 'The stream ended before the run did', 'GET /v1/reprice tells its progress');
+      }
     }
   } catch (e) {
     runState('bad', 'The run’s stream broke', e.message);
