@@ -1432,6 +1432,39 @@ fn labels_page_pages_filters_by_shop_and_loads_previews_lazily() {
                && document.getElementById('labels-count').textContent === '10 pending labels in shop S2';",
         )
         .await?;
+
+        // A file picked in the import box: its text in the box, its kind from its name.
+        let file = c.templates.join("new-prices.csv");
+        std::fs::write(&file, "id,price\nP1,2.75\n").map_err(|e| e.to_string())?;
+        w.type_into("#import-file", &file.to_string_lossy()).await?;
+        w.until(
+            "the picked file in the box",
+            "return document.getElementById('import-text').value === 'id,price\\nP1,2.75\\n'
+               && document.getElementById('import-kind').value === 'prices'",
+        )
+        .await?;
+        w.click("#import-go").await?;
+        w.until(
+            "the import report",
+            "return !!document.querySelector('#import-report [data-role=import-counts]')",
+        )
+        .await?;
+        let counts = w
+            .text_of("#import-report [data-role=import-counts]")
+            .await?;
+        check!(
+            counts.starts_with("1 row (price CSV): 0 created, 1 updated")
+                && counts.ends_with("0 bad rows"),
+            "import report {counts:?}"
+        );
+        // The list refreshed after the import (still shop S2's ten).
+        w.until(
+            "the list after the import",
+            "const c = [...document.querySelectorAll('#label-cards .label')];
+             return c.length === 10 && !!c[0].querySelector('img[data-role=preview]');",
+        )
+        .await?;
+
         let errors = w.console_errors().await?;
         check!(errors.is_empty(), "console errors: {errors:?}");
         Ok(())
