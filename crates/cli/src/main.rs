@@ -161,8 +161,8 @@ struct ServeArgs {
     /// Allow this browser origin (CORS); none by default.
     #[arg(long, value_name = "ORIGIN")]
     cors: Option<String>,
-    /// A label registry (created if missing): enables /v1/import/*, /v1/reprice and
-    /// /v1/labels.
+    /// A label registry (created if missing): enables /v1/import/*, /v1/reprice,
+    /// /v1/labels, /v1/platform, /v1/shelf and the page's Labels view (/#labels).
     #[arg(long, value_name = "DB")]
     db: Option<PathBuf>,
     /// The platform that runs push through (with an app_id and ESL_SECRET); without an

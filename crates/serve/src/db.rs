@@ -52,12 +52,14 @@ pub(crate) struct Db {
     pusher: Option<Pusher>,
     running: AtomicBool,
     status: Mutex<RunStatus>,
+    /// The pusher's platform, for `/v1/platform` and the shelf view.
+    pub(crate) platform: Option<crate::shelf::PlatformView>,
 }
 
 /// Locks a registry mutex. A panic while it was held cannot leave the registry half-written
 /// (every unit of work is a transaction that rolls back when dropped), so a poisoned lock is
 /// taken over.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -73,6 +75,10 @@ impl Db {
             reads: Mutex::new(open()?),
             runner: Mutex::new(open()?),
             env: RenderEnv::new(renderer.clone(), config.library.confined()),
+            platform: config
+                .pusher
+                .as_ref()
+                .map(|p| crate::shelf::PlatformView::new(p.client())),
             pusher: config.pusher,
             running: AtomicBool::new(false),
             status: Mutex::new(RunStatus::default()),
@@ -80,7 +86,7 @@ impl Db {
     }
 }
 
-fn db(state: &AppState) -> Result<Arc<Db>, Failure> {
+pub(crate) fn db(state: &AppState) -> Result<Arc<Db>, Failure> {
     state.inner.db.clone().ok_or_else(|| {
         Failure::new(
             StatusCode::NOT_FOUND,
@@ -628,4 +634,5 @@ pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(labels))
         .routes(routes!(preview))
         .routes(routes!(reprice, run_status))
+        .merge(crate::shelf::routes())
 }

@@ -17,6 +17,7 @@ use crate::{AppState, Failure};
 const INDEX_HTML: &str = include_str!("../assets/index.html");
 const DESIGNER_CSS: &str = include_str!("../assets/designer.css");
 const DESIGNER_JS: &str = include_str!("../assets/designer.js");
+const LABELS_JS: &str = include_str!("../assets/labels.js");
 const FAVICON: &str = include_str!("../assets/favicon.svg");
 /// The renderer's CJK font, for the editors' Chinese text on machines without a CJK font of
 /// their own (the page asks for it only then, and only for CJK characters).
@@ -63,6 +64,10 @@ pub(crate) fn pages() -> Router<AppState> {
         .route(
             "/designer.js",
             get(|| async { asset("text/javascript; charset=utf-8", DESIGNER_JS) }),
+        )
+        .route(
+            "/labels.js",
+            get(|| async { asset("text/javascript; charset=utf-8", LABELS_JS) }),
         )
         .route(
             "/favicon.svg",

@@ -30,12 +30,14 @@ use utoipa_axum::routes;
 
 mod db;
 mod designer;
+mod shelf;
 
 pub use db::{
     DbConfig, ImportAnswer, ImportQuery, LabelInfo, LabelsPage, LabelsQuery, RepriceRequest,
     RunStatus,
 };
 pub use designer::{SampleProduct, WarningDetail};
+pub use shelf::{PlatformInfo, Shelf, ShelfEsl};
 
 /// Largest request body accepted (bigger ones get 413).
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;

@@ -22,7 +22,14 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use esl_model::{Model, Product};
 use esl_render::{Renderer, Template};
-use esl_serve::{Config, Server};
+use std::sync::Arc;
+
+use esl_diff::{Pusher, TemplateLibrary};
+use esl_push::{Client as PushClient, RetryPolicy, Secret};
+use esl_serve::{Config, DbConfig, Server};
+use esl_sim::{
+    ApFixture, EslFixture, Fault, Fixture, ShopFixture, SimConfig, SimHandle, Simulator,
+};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "browser-test-token-42";
@@ -353,6 +360,8 @@ struct Ctx {
     web: Session,
     base: String,
     templates: PathBuf,
+    /// With a registry: the simulator the service pushes to.
+    sim: Option<Arc<SimHandle>>,
 }
 
 impl Ctx {
@@ -364,6 +373,60 @@ impl Ctx {
 /// Runs one browser test: chromedriver, the service, a session; then the screenshot and the
 /// session's end whatever happened; then the test's failure, if any.
 fn run<F, Fut>(test: &str, body: F)
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = Outcome> + Send + 'static,
+{
+    run_with(test, false, body);
+}
+
+/// The ESLs the simulator knows in the registry test (shop [`SHOP`]).
+const SIM_ESLS: [(&str, Model); 3] = [
+    ("E1", Model::Sl121),
+    ("E2", Model::Sl126),
+    ("E3", Model::Sl142),
+];
+const SHOP: &str = "S1";
+const APP: &str = "app-browser";
+const SECRET: &str = "secret-browser";
+
+fn sim_fixture() -> Fixture {
+    Fixture {
+        shops: vec![ShopFixture {
+            shop_id: SHOP.into(),
+            name: "Test shop".into(),
+        }],
+        aps: vec![ApFixture {
+            ap_id: "AP-1".into(),
+            ap_sn: "SN-AP-1".into(),
+            ap_name: "AP".into(),
+            model_name: "SLAP1".into(),
+            shop_id: SHOP.into(),
+            status: 1,
+            software_version: "1.0.1".into(),
+        }],
+        esls: SIM_ESLS
+            .iter()
+            .map(|(esl, model)| EslFixture {
+                esl_id: (*esl).into(),
+                esl_code: String::new(),
+                esl_sn: String::new(),
+                model: *model,
+                shop_id: Some(SHOP.into()),
+                ap_id: Some("AP-1".into()),
+                status: None,
+                battery: 90,
+                rssi: -40,
+                software_version: "1.0.1".into(),
+            })
+            .collect(),
+        ..Fixture::default()
+    }
+}
+
+/// As [`run`]; with `registry`, the service has a fresh registry (`--db`) in the templates
+/// folder's parent and pushes to a simulator on 127.0.0.1.
+fn run_with<F, Fut>(test: &str, registry: bool, body: F)
 where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = Outcome> + Send + 'static,
@@ -401,13 +464,39 @@ where
     let _ = std::fs::remove_dir_all(&profile);
     let http = client();
 
+    let db_file = templates.with_extension("db");
+    let _ = std::fs::remove_file(&db_file);
+
     let outcome: Outcome = rt.block_on(async {
+        let sim = if registry {
+            let sim = Simulator::start(SimConfig::new(APP, SECRET).with_fixture(sim_fixture()))
+                .await
+                .map_err(|e| e.to_string())?;
+            Some(Arc::new(sim))
+        } else {
+            None
+        };
+        let db = match &sim {
+            Some(sim) => {
+                let client = PushClient::builder(APP, Secret::new(SECRET))
+                    .base_url(sim.base_url())
+                    .retry(RetryPolicy::never())
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                Some(DbConfig {
+                    path: db_file.clone(),
+                    library: TemplateLibrary::new().with_dir(&templates),
+                    pusher: Some(Pusher::new(client, 4)),
+                })
+            }
+            None => None,
+        };
         let config = Config {
             addr: "127.0.0.1:0".parse().unwrap(),
             templates: templates.clone(),
             token: Some(TOKEN.into()),
             cors: None,
-            db: None,
+            db,
         };
         let server = Server::bind(config, Renderer::bundled())
             .await
@@ -467,6 +556,7 @@ where
             web: web.clone(),
             base,
             templates: templates.clone(),
+            sim: sim.clone(),
         };
         // The body runs as its own task so that a panic in it still lets us close the browser.
         let result = tokio::spawn(body(ctx)).await;
@@ -487,6 +577,11 @@ where
     drop(driver);
     let _ = std::fs::remove_dir_all(&profile);
     let _ = std::fs::remove_dir_all(&templates);
+    for end in ["", "-wal", "-shm"] {
+        let mut name = db_file.clone().into_os_string();
+        name.push(end);
+        let _ = std::fs::remove_file(name);
+    }
     if let Err(e) = outcome {
         panic!("{test}: {e}");
     }
@@ -808,4 +903,570 @@ fn boxes_find_their_json_and_dithering_edits_pictures() {
             Ok(())
         },
     );
+}
+
+/// A call of the test itself (not the page's) to the service, with the token: status and body.
+async fn api_call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<String>,
+) -> Result<(u16, Vec<u8>), String> {
+    let mut req = http.request(method, &url).bearer_auth(TOKEN);
+    if let Some(b) = body {
+        req = req.body(b);
+    }
+    let resp = req.send().await.map_err(|e| format!("{url}: {e}"))?;
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+    Ok((status, bytes.to_vec()))
+}
+
+async fn api_json(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<String>,
+) -> Result<Value, String> {
+    let (status, bytes) = api_call(http, method, url.clone(), body).await?;
+    check!(
+        status == 200,
+        "{url}: {status}: {}",
+        String::from_utf8_lossy(&bytes)
+    );
+    serde_json::from_slice(&bytes).map_err(|e| format!("{url}: {e}"))
+}
+
+#[test]
+fn labels_page_reprices_and_shows_the_shelf() {
+    run_with(
+        "labels_page_reprices_and_shows_the_shelf",
+        true,
+        |c: Ctx| async move {
+            let w = &c.web;
+            let sim = c.sim.clone().ok_or("no simulator")?;
+            let http = client();
+            let url = |path: &str| format!("{}{path}", c.base);
+            let post = reqwest::Method::POST;
+
+            // The registry, through the API: three products, three labels the simulator
+            // knows.
+            let report = api_json(
+                &http,
+                post.clone(),
+                url("/v1/import/products"),
+                Some("id,name,price,spec,unit,seq_num\nP1,Cola 330 ml,2.50,330 ml,can,6901234567892\nP2,Green tea,3.20,500 ml,bottle,6901234567885\nP3,Rice 5 kg,39.90,5 kg,bag,6901234567878\n".into()),
+            )
+            .await?;
+            check!(report["created"] == 3, "products: {report}");
+            let mut bindings = String::from("esl_id,shop_id,model,template,product_id\n");
+            for ((esl, model), (template, product)) in SIM_ESLS.iter().zip([
+                ("shelf-2.13", "P1"),
+                ("shelf-2.6", "P2"),
+                ("shelf-4.2", "P3"),
+            ]) {
+                bindings.push_str(&format!(
+                    "{esl},{SHOP},{},{template},{product}\n",
+                    model.name()
+                ));
+            }
+            let report = api_json(
+                &http,
+                post.clone(),
+                url("/v1/import/labels"),
+                Some(bindings),
+            )
+            .await?;
+            check!(report["created"] == 3, "labels: {report}");
+
+            // Another client's run holds the registry (its first push waits 4 s): the page's
+            // Reprice says a run is going on.
+            sim.inject(Fault::Delay(Duration::from_millis(4000)), 1);
+            let other = {
+                let http = http.clone();
+                let u = url("/v1/reprice");
+                tokio::spawn(async move { api_call(&http, reqwest::Method::POST, u, None).await })
+            };
+            let start = Instant::now();
+            loop {
+                let st = api_json(&http, reqwest::Method::GET, url("/v1/reprice"), None).await?;
+                if st["running"] == true {
+                    break;
+                }
+                check!(
+                    start.elapsed() < PATIENCE,
+                    "the other run did not start: {st}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            w.goto(&format!("{}/?token={TOKEN}#labels", c.base)).await?;
+            w.until(
+                "three pending labels",
+                "return document.querySelectorAll('#label-cards .label').length === 3",
+            )
+            .await?;
+            w.click("#reprice").await?;
+            w.until(
+                "the refusal",
+                "return document.getElementById('run').dataset.state === 'bad'",
+            )
+            .await?;
+            let said = w.text_of("#run-state").await?;
+            check!(said == "A run is going on", "run state {said:?}");
+            let (status, body) = other.await.map_err(|e| e.to_string())??;
+            let body = String::from_utf8_lossy(&body);
+            check!(
+                status == 200 && body.contains("event: done"),
+                "other run: {status} {body}"
+            );
+
+            // New prices make the three pending again; a fourth label, unknown to the
+            // simulator, is bound through the page's import box, next to a refused row.
+            let report = api_json(
+                &http,
+                post.clone(),
+                url("/v1/import/prices"),
+                Some("id,price\nP1,2.29\nP2,2.99\nP3,35.90\n".into()),
+            )
+            .await?;
+            check!(report["labels_marked"] == 3, "prices: {report}");
+            w.js(
+                "document.getElementById('import-text').value = arguments[0];
+                 document.getElementById('import-kind').value = 'labels';",
+                json!([format!(
+                    "esl_id,shop_id,model,template,product_id\nZ9,{SHOP},SL121,shelf-2.13,P1\nX1,{SHOP},SL121,../outside.json,P1\n"
+                )]),
+            )
+            .await?;
+            w.click("#import-go").await?;
+            w.until(
+                "the import report",
+                "return !!document.querySelector('#import-report [data-role=import-counts]')",
+            )
+            .await?;
+            let counts = w
+                .text_of("#import-report [data-role=import-counts]")
+                .await?;
+            check!(
+                counts.contains("1 created") && counts.contains("1 bad row"),
+                "import report {counts:?}"
+            );
+            let bad = w.text_of("#import-report [data-role=bad-row]").await?;
+            check!(
+                bad.starts_with("line 3") && bad.contains("outside"),
+                "bad row {bad:?}"
+            );
+
+            // Four pending labels, each with its preview: the service's bytes.
+            w.until(
+                "four previews",
+                "const imgs = [...document.querySelectorAll('#label-cards img[data-role=preview]')];
+                 return document.querySelectorAll('#label-cards .label').length === 4
+                   && imgs.length === 4 && imgs.every((i) => i.complete && i.naturalWidth > 0);",
+            )
+            .await?;
+            let ids = w
+                .js(
+                    "return [...document.querySelectorAll('#label-cards .label')].map((e) => e.dataset.esl)",
+                    json!([]),
+                )
+                .await?;
+            check!(ids == json!(["E1", "E2", "E3", "Z9"]), "cards {ids}");
+            let mut previews = Vec::new();
+            for esl in ["E1", "E2", "E3", "Z9"] {
+                let shown = w
+                    .image_bytes(&format!(".label[data-esl={esl}] img[data-role=preview]"))
+                    .await?;
+                let (status, want) = api_call(
+                    &http,
+                    reqwest::Method::GET,
+                    url(&format!("/v1/labels/{esl}/preview.png")),
+                    None,
+                )
+                .await?;
+                check!(
+                    status == 200 && shown == want,
+                    "{esl}: the page's preview is not the service's"
+                );
+                previews.push(want);
+            }
+
+            // A dry run plans and changes nothing.
+            w.click("#reprice-dry").await?;
+            w.click("#reprice").await?;
+            w.until(
+                "the dry run's end",
+                "return document.getElementById('run').dataset.state === 'done'",
+            )
+            .await?;
+            let said = w.text_of("#run-state").await?;
+            let would = w
+                .text_of("#run-summary dd[data-key='would render']")
+                .await?;
+            check!(
+                said == "Dry run done" && would == "4",
+                "dry run: {said:?}, would render {would:?}"
+            );
+            w.until(
+                "the list after the dry run",
+                "return document.querySelectorAll('#label-cards .label').length === 4",
+            )
+            .await?;
+            w.click("#reprice-dry").await?;
+
+            // Reprice from the page; its first push waits, so the run is seen going.
+            sim.inject(Fault::Delay(Duration::from_millis(1500)), 1);
+            w.click("#reprice").await?;
+            w.until(
+                "the run's progress",
+                "const r = document.getElementById('run');
+                 return r.dataset.state === 'busy' && document.getElementById('run-bar').max === 4
+                   && document.getElementById('run-count').textContent.endsWith('/ 4');",
+            )
+            .await?;
+            w.until(
+                "the run's end",
+                "return document.getElementById('run').dataset.state === 'done'",
+            )
+            .await?;
+            let summary = w
+                .js(
+                    "return Object.fromEntries([...document.querySelectorAll('#run-summary dd')].map((d) => [d.dataset.key, d.textContent]))",
+                    json!([]),
+                )
+                .await?;
+            for (key, want) in [
+                ("rendered", "4"),
+                ("pushed", "3"),
+                ("identical", "0"),
+                ("failed", "1"),
+                ("pending after", "1"),
+            ] {
+                check!(summary[key] == want, "summary {key}: {summary}");
+            }
+            let bar = w
+                .js(
+                    "const b = document.getElementById('run-bar'); return [b.value, b.max]",
+                    json!([]),
+                )
+                .await?;
+            check!(bar == json!([4, 4]), "progress bar {bar}");
+            let failure = w.text_of("#run-failures li[data-esl=Z9]").await?;
+            check!(failure.contains("5301"), "failure listed as {failure:?}");
+
+            // The list refreshed: only the failed label is pending, marked with its reason.
+            w.until(
+                "the refreshed list",
+                "const c = [...document.querySelectorAll('#label-cards .label')];
+                 return c.length === 1 && c[0].dataset.esl === 'Z9' && c[0].classList.contains('failed');",
+            )
+            .await?;
+            let reason = w.text_of(".label[data-esl=Z9] [data-role=failure]").await?;
+            check!(
+                reason.starts_with("Failed 20") && reason.contains("5301"),
+                "reason {reason:?}"
+            );
+            w.click(".tabs [data-status=failed]").await?;
+            w.until(
+                "the failed tab",
+                "const c = [...document.querySelectorAll('#label-cards .label')];
+                 return c.length === 1 && c[0].dataset.esl === 'Z9' && document.getElementById('labels-count').textContent === '1 failed label';",
+            )
+            .await?;
+            w.click(".tabs [data-status=all]").await?;
+            w.until(
+                "all labels",
+                "return document.querySelectorAll('#label-cards .label').length === 4",
+            )
+            .await?;
+
+            // The shelf: what each ESL shows now, next to what it should show.
+            let hidden = w
+                .js(
+                    "return document.getElementById('shelf-toggle').hidden",
+                    json!([]),
+                )
+                .await?;
+            check!(hidden == json!(false), "no Shelf toggle with the simulator");
+            w.click("#labels-shelf").await?;
+            w.until(
+                "the shelf compared",
+                "const m = [...document.querySelectorAll('#label-cards .match')];
+                 return m.length === 4 && m.every((x) => x.dataset.match !== 'loading');",
+            )
+            .await?;
+            let marks = w
+                .js(
+                    "return Object.fromEntries([...document.querySelectorAll('#label-cards .label')].map((c) => [c.dataset.esl, c.querySelector('.match').dataset.match]))",
+                    json!([]),
+                )
+                .await?;
+            check!(
+                marks == json!({"E1": "same", "E2": "same", "E3": "same", "Z9": "none"}),
+                "marks {marks}"
+            );
+            for (i, (esl, _)) in SIM_ESLS.iter().enumerate() {
+                let shown = w
+                    .image_bytes(&format!(".label[data-esl={esl}] img[data-role=shelf]"))
+                    .await?;
+                let on_sim = sim
+                    .last_image(esl)
+                    .ok_or_else(|| format!("{esl}: nothing pushed"))?;
+                check!(
+                    shown == on_sim.bytes.as_ref() && shown == previews[i],
+                    "{esl}: the shelf picture is not the pushed one or not the preview"
+                );
+            }
+            let missing = w
+                .text_of(".label[data-esl=Z9] [data-role=shelf-missing]")
+                .await?;
+            check!(
+                missing.contains("unknown ESL"),
+                "Z9 on the shelf: {missing:?}"
+            );
+
+            // A new price for P1: E1 should now show another picture than the one it shows.
+            let report = api_json(
+                &http,
+                post.clone(),
+                url("/v1/import/prices"),
+                Some("id,price\nP1,1.99\n".into()),
+            )
+            .await?;
+            // E1 and Z9 show P1.
+            check!(report["labels_marked"] == 2, "prices: {report}");
+            w.click("#labels-refresh").await?;
+            w.until(
+                "the shelf compared again",
+                "const c = [...document.querySelectorAll('#label-cards .label')];
+                 return c.length === 4 && !!c[0].querySelector('.pill.warn')
+                   && c.every((x) => x.querySelector('.match') && x.querySelector('.match').dataset.match !== 'loading');",
+            )
+            .await?;
+            let marks = w
+                .js(
+                    "return Object.fromEntries([...document.querySelectorAll('#label-cards .label')].map((c) => [c.dataset.esl, c.querySelector('.match').textContent]))",
+                    json!([]),
+                )
+                .await?;
+            let e1 = marks["E1"].as_str().unwrap_or_default();
+            let differing: u64 = e1
+                .strip_prefix("differs: ")
+                .and_then(|n| n.strip_suffix(" px"))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            check!(
+                differing > 0
+                    && marks["E2"] == "same pixels"
+                    && marks["E3"] == "same pixels"
+                    && marks["Z9"] == "nothing shown",
+                "marks after the new price {marks}"
+            );
+
+            // The only console errors are the answers the page expected: the 409 and the
+            // shelf's 404 for the label the simulator does not know.
+            let errors = w.console_errors().await?;
+            for e in &errors {
+                check!(
+                    (e.contains("/v1/reprice") && e.contains("409"))
+                        || (e.contains("/v1/shelf/Z9/image.png") && e.contains("404")),
+                    "console errors: {errors:?}"
+                );
+            }
+            // Scroll back up for the screenshot.
+            w.js(
+                "document.getElementById('labels-main').scrollTop = 0",
+                json!([]),
+            )
+            .await?;
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn labels_page_without_a_registry_says_how_to_start_one() {
+    run("labels_page_without_a_registry", |c: Ctx| async move {
+        let w = &c.web;
+        w.goto(&format!("{}/?token={TOKEN}#labels", c.base)).await?;
+        w.until(
+            "the explanation",
+            "return !document.getElementById('labels-off').hidden",
+        )
+        .await?;
+        let text = w.text_of("#labels-off").await?;
+        check!(text.contains("esl serve --db FILE"), "notice {text:?}");
+        // The designer is one click away, and comes back as it was.
+        w.click("#nav-designer").await?;
+        w.until(
+            "the designer",
+            "return !document.getElementById('designer-view').hidden && document.getElementById('labels-view').hidden",
+        )
+        .await?;
+        w.until(
+            "the designer idle",
+            "return document.body.dataset.state === 'idle'",
+        )
+        .await?;
+        // The designer loaded while hidden: its editor shows the template with its lines.
+        let editor = w
+            .js(
+                "const t = document.getElementById('template');
+                 const g = document.querySelector('#template-editor .gutter');
+                 return [t.value.split('\\n').length, g.childElementCount, t.clientHeight > 0];",
+                json!([]),
+            )
+            .await?;
+        check!(
+            editor[0].as_u64().is_some_and(|n| n > 1)
+                && editor[0] == editor[1]
+                && editor[2] == true,
+            "template editor [lines, gutter lines, visible]: {editor}"
+        );
+        let errors = w.console_errors().await?;
+        for e in &errors {
+            check!(
+                e.contains("/v1/labels") && e.contains("404"),
+                "console errors: {errors:?}"
+            );
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn labels_page_pages_filters_by_shop_and_loads_previews_lazily() {
+    run_with("labels_page_pages_and_filters", true, |c: Ctx| async move {
+        let w = &c.web;
+        let http = client();
+        let url = |path: &str| format!("{}{path}", c.base);
+        let report = api_json(
+            &http,
+            reqwest::Method::POST,
+            url("/v1/import/products"),
+            Some("id,name,price\nP1,Cola 330 ml,2.50\n".into()),
+        )
+        .await?;
+        check!(report["created"] == 1, "products: {report}");
+        // 130 labels: L000…L119 in shop S1, L120…L129 in shop S2.
+        let mut bindings = String::from("esl_id,shop_id,model,template,product_id\n");
+        for i in 0..130 {
+            let shop = if i < 120 { "S1" } else { "S2" };
+            bindings.push_str(&format!("L{i:03},{shop},SL121,shelf-2.13,P1\n"));
+        }
+        let report = api_json(
+            &http,
+            reqwest::Method::POST,
+            url("/v1/import/labels"),
+            Some(bindings),
+        )
+        .await?;
+        check!(report["created"] == 130, "labels: {report}");
+
+        w.goto(&format!("{}/?token={TOKEN}#labels", c.base)).await?;
+        w.until(
+            "the first page",
+            "return document.querySelectorAll('#label-cards .label').length === 60
+               && document.querySelectorAll('#label-cards img[data-role=preview]').length > 0",
+        )
+        .await?;
+        let count = w.text_of("#labels-count").await?;
+        check!(count == "60+ pending labels", "count {count:?}");
+        // Only the cards near the visible part of the list have fetched their previews.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let loaded = w
+            .js(
+                "return document.querySelectorAll('#label-cards img[data-role=preview]').length",
+                json!([]),
+            )
+            .await?;
+        check!(
+            loaded.as_u64().is_some_and(|n| n > 0 && n < 60),
+            "previews loaded at first: {loaded} of 60"
+        );
+        w.js(
+            "const m = document.getElementById('labels-main'); m.scrollTop = m.scrollHeight;",
+            json!([]),
+        )
+        .await?;
+        w.until(
+            "the last card's preview after scrolling",
+            "return !!document.querySelector('.label[data-esl=L059] img[data-role=preview]')",
+        )
+        .await?;
+
+        // Pages: 60, 120, then the last 10 and no more button.
+        w.click("#labels-more").await?;
+        w.until(
+            "the second page",
+            "return document.querySelectorAll('#label-cards .label').length === 120",
+        )
+        .await?;
+        w.click("#labels-more").await?;
+        w.until(
+            "the last page",
+            "return document.querySelectorAll('#label-cards .label').length === 130
+               && document.getElementById('labels-more').hidden",
+        )
+        .await?;
+        let ids = w
+            .js(
+                "const c = [...document.querySelectorAll('#label-cards .label')].map((e) => e.dataset.esl);
+                 return [c[0], c[59], c[60], c[129], new Set(c).size];",
+                json!([]),
+            )
+            .await?;
+        check!(
+            ids == json!(["L000", "L059", "L060", "L129", 130]),
+            "pages {ids}"
+        );
+        let count = w.text_of("#labels-count").await?;
+        check!(count == "130 pending labels", "count {count:?}");
+
+        // The shop filter.
+        w.type_into("#labels-shop", "S2").await?;
+        w.until(
+            "shop S2's labels",
+            "const c = [...document.querySelectorAll('#label-cards .label')];
+             return c.length === 10 && c.every((e) => e.dataset.esl >= 'L120')
+               && document.getElementById('labels-count').textContent === '10 pending labels in shop S2';",
+        )
+        .await?;
+
+        // A file picked in the import box: its text in the box, its kind from its name.
+        let file = c.templates.join("new-prices.csv");
+        std::fs::write(&file, "id,price\nP1,2.75\n").map_err(|e| e.to_string())?;
+        w.type_into("#import-file", &file.to_string_lossy()).await?;
+        w.until(
+            "the picked file in the box",
+            "return document.getElementById('import-text').value === 'id,price\\nP1,2.75\\n'
+               && document.getElementById('import-kind').value === 'prices'",
+        )
+        .await?;
+        w.click("#import-go").await?;
+        w.until(
+            "the import report",
+            "return !!document.querySelector('#import-report [data-role=import-counts]')",
+        )
+        .await?;
+        let counts = w
+            .text_of("#import-report [data-role=import-counts]")
+            .await?;
+        check!(
+            counts.starts_with("1 row (price CSV): 0 created, 1 updated")
+                && counts.ends_with("0 bad rows"),
+            "import report {counts:?}"
+        );
+        // The list refreshed after the import (still shop S2's ten).
+        w.until(
+            "the list after the import",
+            "const c = [...document.querySelectorAll('#label-cards .label')];
+             return c.length === 10 && !!c[0].querySelector('img[data-role=preview]');",
+        )
+        .await?;
+
+        let errors = w.console_errors().await?;
+        check!(errors.is_empty(), "console errors: {errors:?}");
+        Ok(())
+    });
 }

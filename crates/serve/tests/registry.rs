@@ -82,6 +82,11 @@ fn fixture() -> Fixture {
 
 /// A service over a fresh registry; with `platform`, runs push to a simulator.
 fn start(tag: &str, db: bool, platform: bool) -> Running {
+    start_with(tag, db, platform, None)
+}
+
+/// As [`start`]; `other_platform` is a base URL to push to instead of a simulator.
+fn start_with(tag: &str, db: bool, platform: bool, other_platform: Option<String>) -> Running {
     let dir = std::env::temp_dir().join(format!("esl-serve-db-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let templates = dir.join("templates");
@@ -111,9 +116,10 @@ fn start(tag: &str, db: bool, platform: bool) -> Running {
         ))
         .unwrap()
     });
-    let pusher = sim.as_ref().map(|sim| {
+    let base_url = sim.as_ref().map(SimHandle::base_url).or(other_platform);
+    let pusher = base_url.map(|base_url| {
         let client = Client::builder(APP, Secret::new(SECRET))
-            .base_url(sim.base_url())
+            .base_url(base_url)
             .retry(RetryPolicy::never())
             .build()
             .unwrap();
@@ -339,6 +345,33 @@ fn imports_list_preview_and_a_pushed_run() {
         let shown = sim.last_image(esl).expect("pushed");
         assert_eq!(&shown.bytes[..], &preview[..], "{esl}");
     }
+    // The service's shelf view reads the simulator's: the same pictures.
+    let platform = s.json(s.get("/v1/platform"));
+    assert_eq!(
+        platform,
+        json!({"base_url": sim.base_url(), "app_id": APP, "push": true, "simulator": true})
+    );
+    let shelf = s.json(s.get("/v1/shelf"));
+    let shown: Vec<(&str, bool)> = shelf["esls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["esl_id"].as_str().unwrap(), e["request_seq"].is_u64()))
+        .collect();
+    assert_eq!(shown, [("E1", true), ("E2", true), ("E3", true)], "{shelf}");
+    for ((esl, ..), preview) in LABELS.iter().zip(&previews) {
+        let resp = s.get(&format!("/v1/shelf/{esl}/image.png"));
+        assert_eq!(resp.status(), 200, "{esl}");
+        assert_eq!(resp.headers()["content-type"], "image/png");
+        assert_eq!(&s.bytes(resp)[..], &preview[..], "{esl}");
+    }
+    let resp = s.get("/v1/shelf/NOPE/image.png");
+    assert_eq!(resp.status(), 404);
+    let err = s.json(resp)["error"].as_str().unwrap().to_owned();
+    assert!(err.contains("no ESL \"NOPE\""), "{err}");
+    // An id with a slash stays one path segment on the way to the simulator.
+    assert_eq!(s.get("/v1/shelf/E1%2Fx/image.png").status(), 404);
+
     let st = s.json(s.get("/v1/reprice"));
     assert_eq!(
         (st["running"].clone(), st["report"]["pushed"].clone()),
@@ -422,6 +455,20 @@ fn without_a_platform_runs_render_and_push_nothing() {
         (json!(3), json!(3), json!(0)),
         "{report}"
     );
+    // No platform: nothing to show on the shelf.
+    assert_eq!(
+        s.json(s.get("/v1/platform")),
+        json!({"base_url": null, "app_id": null, "push": false, "simulator": false})
+    );
+    let resp = s.get("/v1/shelf");
+    assert_eq!(resp.status(), 404);
+    assert!(
+        s.json(resp)["error"]
+            .as_str()
+            .unwrap()
+            .contains("no platform")
+    );
+    assert_eq!(s.get("/v1/shelf/E1/image.png").status(), 404);
     // Nothing acknowledged: still pending.
     assert_eq!(
         s.json(s.get("/v1/labels?status=pending"))["labels"]
@@ -443,6 +490,9 @@ fn without_a_registry_its_routes_answer_404_and_all_need_the_token() {
         ("POST", "/v1/import/products"),
         ("POST", "/v1/import/prices"),
         ("POST", "/v1/import/labels"),
+        ("GET", "/v1/platform"),
+        ("GET", "/v1/shelf"),
+        ("GET", "/v1/shelf/E1/image.png"),
     ] {
         let url = format!("{}{path}", s.base);
         let req = |c: &reqwest::Client| match method {
@@ -454,5 +504,22 @@ fn without_a_registry_its_routes_answer_404_and_all_need_the_token() {
         assert!(s.json(resp)["error"].as_str().unwrap().contains("--db"));
         let anonymous = s.rt.block_on(req(&s.client).send()).unwrap();
         assert_eq!(anonymous.status(), 401, "{method} {path} without the token");
+    }
+}
+
+#[test]
+fn a_platform_that_is_not_the_simulator_has_no_shelf() {
+    // A real HTTP server that is not esl-sim: another esl-serve.
+    let other = start("notsim-other", false, false);
+    let s = start_with("notsim", true, false, Some(other.base.clone()));
+    assert_eq!(
+        s.json(s.get("/v1/platform")),
+        json!({"base_url": other.base, "app_id": APP, "push": true, "simulator": false})
+    );
+    for path in ["/v1/shelf", "/v1/shelf/E1/image.png"] {
+        let resp = s.get(path);
+        assert_eq!(resp.status(), 404, "{path}");
+        let err = s.json(resp)["error"].as_str().unwrap().to_owned();
+        assert!(err.contains("not the simulator"), "{path}: {err}");
     }
 }

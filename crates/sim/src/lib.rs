@@ -24,6 +24,10 @@
 //! Besides the ESL and AP endpoints it serves every other endpoint of seeds 000 and 001
 //! (shops, templates, products and their ESL bindings, orders, hooks, firmware lists, patrol
 //! statistics, audit videos) over in-memory state seeded from the [`Fixture`].
+//!
+//! Outside the platform's paths, and only in the simulator: `GET /sim/esls` (every ESL with
+//! the request that delivered its last picture) and `GET /sim/esls/{esl_id}/image.png` (that
+//! picture), unsigned and not in the request log, for tools that show what each ESL shows.
 #![deny(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 #![warn(missing_docs, clippy::missing_errors_doc, clippy::missing_panics_doc)]

@@ -8,10 +8,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::Path as AxPath;
 use axum::extract::{FromRequest, Multipart, Request, State as AxState};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use esl_model::Model;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -498,13 +499,74 @@ fn router(shared: Arc<Shared>) -> Router {
             post(move |AxState(s): AxState<Arc<Shared>>, req: Request| handle(s, ep, req)),
         );
     }
-    r.fallback(unknown_route).with_state(shared)
+    r.route("/sim/esls", get(view_esls))
+        .route("/sim/esls/{esl_id}/image.png", get(view_image))
+        .fallback(unknown_route)
+        .with_state(shared)
+}
+
+/// `GET /sim/esls`, simulator only (not a platform path, unsigned, not in the request log):
+/// every ESL with its shop, model and the request that delivered its last picture.
+async fn view_esls(AxState(s): AxState<Arc<Shared>>) -> Response {
+    let st = s.lock();
+    let esls: Vec<Value> = st
+        .esls
+        .values()
+        .map(|e| {
+            let snap = &e.snap;
+            json!({
+                "esl_id": snap.esl_id,
+                "shop_id": snap.shop_id,
+                "model": snap.model.name(),
+                "push_count": snap.push_count,
+                "request_seq": snap.last_image.as_ref().map(|i| i.request_seq),
+                "width": snap.last_image.as_ref().map(|i| i.width),
+                "height": snap.last_image.as_ref().map(|i| i.height),
+            })
+        })
+        .collect();
+    axum::Json(json!({ "esls": esls })).into_response()
+}
+
+/// `GET /sim/esls/{esl_id}/image.png`, simulator only: the last picture the ESL accepted, as
+/// received; 404 for an unknown ESL or one that has none yet.
+async fn view_image(AxState(s): AxState<Arc<Shared>>, AxPath(esl_id): AxPath<String>) -> Response {
+    let image = {
+        let st = s.lock();
+        match st.esls.get(&esl_id) {
+            None => return (StatusCode::NOT_FOUND, format!("no ESL {esl_id:?}")).into_response(),
+            Some(e) => e.snap.last_image.clone(),
+        }
+    };
+    match image {
+        None => (
+            StatusCode::NOT_FOUND,
+            format!("ESL {esl_id:?} has accepted no picture yet"),
+        )
+            .into_response(),
+        Some(image) => {
+            // The pictures are checked to decode; pushImage takes PNG (and JPEG, as sent).
+            let content_type = if image.bytes.starts_with(b"\x89PNG") {
+                "image/png"
+            } else {
+                "application/octet-stream"
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, content_type),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+                Body::from(image.bytes.to_vec()),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// Any other path or method: a 404 that names the request (so a test sees what it sent).
 async fn unknown_route(AxState(s): AxState<Arc<Shared>>, req: Request) -> Response {
     let msg = format!(
-        "esl-sim does not serve {} {}; it serves POST {}, {}",
+        "esl-sim does not serve {} {}; it serves POST {}, {} (and, simulator only, GET /sim/esls, /sim/esls/ESL/image.png)",
         req.method(),
         req.uri().path(),
         ENDPOINTS.map(|(p, _)| p).join(", "),
