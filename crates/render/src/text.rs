@@ -135,15 +135,22 @@ fn shape(
     out
 }
 
+/// The line segmenter: UAX #14, with dictionaries for the scripts written without spaces
+/// between words (Thai, Lao, Khmer, Burmese). Built once from the compiled-in data.
+fn line_segmenter() -> icu_segmenter::LineSegmenterBorrowed<'static> {
+    icu_segmenter::LineSegmenter::new_dictionary(icu_segmenter::options::LineBreakOptions::default())
+}
+
 /// The break opportunities of a paragraph by the Unicode line-breaking algorithm (UAX #14):
 /// `at[i]` says a line may start at character `i` (for `0 < i < len`). It covers spaces,
 /// hyphens, slashes, Chinese and Japanese between characters (never before closing
-/// punctuation or after opening punctuation), Hangul between words, and no-break spaces.
+/// punctuation or after opening punctuation), Hangul between words, no-break spaces, and
+/// Thai, Lao, Khmer and Burmese between words (found with ICU4X's dictionaries).
 fn break_points(para: &[Shaped]) -> Vec<bool> {
     let text: String = para.iter().map(|s| s.ch).collect();
     let starts: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
     let mut at = vec![false; para.len() + 1];
-    for (byte, _) in unicode_linebreak::linebreaks(&text) {
+    for byte in line_segmenter().segment_str(&text) {
         if let Ok(i) = starts.binary_search(&byte) {
             at[i] = true;
         }

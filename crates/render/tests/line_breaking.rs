@@ -100,3 +100,46 @@ fn latin_breaks_at_spaces_and_after_hyphens_and_keeps_no_break_spaces() {
     let lines = lines_at(text, width_of("Green tea 500", 14) as u32 + 1, 14);
     assert_eq!(lines, ["Green tea", "500\u{a0}g"]);
 }
+
+/// Checks that at every width from the widest word's to the whole text's, `text` (the
+/// concatenation of `words`, joined by `sep`) wraps only between words, and that some width
+/// needs more than one line.
+fn wraps_between_words(words: &[&str], sep: &str) {
+    let text = words.join(sep);
+    let widest = words.iter().map(|w| width_of(w, 14)).max().unwrap_or(0);
+    let whole = width_of(&text, 14);
+    let mut wrapped = 0;
+    for w in widest..whole {
+        let lines = lines_at(&text, w as u32, 14);
+        wrapped += usize::from(lines.len() > 1);
+        // Each line is a run of whole words.
+        let mut next = 0;
+        for line in &lines {
+            let mut rest = line.as_str();
+            while !rest.is_empty() {
+                let word = words
+                    .get(next)
+                    .unwrap_or_else(|| panic!("{lines:?} at {w}"));
+                rest = rest
+                    .strip_prefix(word)
+                    .unwrap_or_else(|| panic!("{line:?} splits {word:?} at {w} px: {lines:?}"));
+                rest = rest.strip_prefix(sep).unwrap_or(rest);
+                next += 1;
+            }
+        }
+        assert_eq!(next, words.len(), "{lines:?} at {w}");
+    }
+    assert!(wrapped > 10, "only {wrapped} widths wrapped {text}");
+}
+
+#[test]
+fn thai_breaks_between_words_found_by_the_dictionary() {
+    // "Thai is very easy": written without spaces between its words.
+    wraps_between_words(&["ภาษา", "ไทย", "ง่าย", "นิด", "เดียว"], "");
+}
+
+#[test]
+fn hangul_breaks_at_the_spaces_between_words() {
+    // "Delicious apple juice".
+    wraps_between_words(&["맛있는", "사과", "주스"], " ");
+}
