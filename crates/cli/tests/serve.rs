@@ -6,6 +6,24 @@ use std::process::{Child, Command, Stdio};
 /// The server process, killed when the test ends, even by a panic.
 struct Served(Child);
 
+impl Served {
+    /// Starts `cmd` (an `esl serve` command line) and reads the URL it prints first: the
+    /// server, and its address and token (or why the first line is not that URL).
+    fn start(cmd: &mut Command) -> (Served, Result<(String, String), String>) {
+        let mut served = Served(cmd.stdout(Stdio::piped()).spawn().unwrap());
+        let mut line = String::new();
+        let read = BufReader::new(served.0.stdout.take().unwrap()).read_line(&mut line);
+        let url = read.map_err(|e| e.to_string()).and_then(|_| {
+            line.trim()
+                .strip_prefix("esl serve listening on http://")
+                .and_then(|u| u.split_once("/?token="))
+                .map(|(a, t)| (a.to_owned(), t.to_owned()))
+                .ok_or_else(|| format!("unexpected first line {line:?}"))
+        });
+        (served, url)
+    }
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -16,26 +34,14 @@ impl Drop for Served {
 #[test]
 fn serve_prints_its_url_and_answers() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut child = Served(
+    let (child, url) = Served::start(
         Command::new(env!("CARGO_BIN_EXE_esl"))
             .args(["serve", "--bind", "127.0.0.1:0", "--templates"])
             .arg(root.join("templates"))
-            .env_remove("ESL_API_TOKEN")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
+            .env_remove("ESL_API_TOKEN"),
     );
-    let mut line = String::new();
-    let read = BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line);
     let result = (|| {
-        read.map_err(|e| e.to_string())?;
-        let url = line
-            .trim()
-            .strip_prefix("esl serve listening on http://")
-            .ok_or_else(|| format!("unexpected first line {line:?}"))?;
-        let (addr, token) = url
-            .split_once("/?token=")
-            .ok_or_else(|| format!("no token in {line:?}"))?;
+        let (addr, token) = url?;
         if token.len() != 32 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(format!("token {token:?} is not 32 hex digits"));
         }
@@ -90,7 +96,7 @@ fn serve_with_a_registry_pushes_through_the_platform_flags() {
     let dir = std::env::temp_dir().join(format!("esl-cli-serve-db-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let mut child = Served(
+    let (child, url) = Served::start(
         Command::new(env!("CARGO_BIN_EXE_esl"))
             .args(["serve", "--bind", "127.0.0.1:0", "--templates"])
             .arg(root.join("templates"))
@@ -98,21 +104,13 @@ fn serve_with_a_registry_pushes_through_the_platform_flags() {
             .arg(dir.join("labels.db"))
             .args(["--base-url", &sim.base_url(), "--app-id", "app-serve-cli"])
             .env("ESL_SECRET", "secret-serve-cli")
-            .env("ESL_API_TOKEN", "cli-token")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
+            .env("ESL_API_TOKEN", "cli-token"),
     );
-    let mut line = String::new();
-    let read = BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line);
     let result = (|| {
-        read.map_err(|e| e.to_string())?;
-        let addr = line
-            .trim()
-            .strip_prefix("esl serve listening on http://")
-            .and_then(|u| u.split_once("/?token=cli-token"))
-            .map(|(a, _)| a.to_owned())
-            .ok_or_else(|| format!("unexpected first line {line:?}"))?;
+        let (addr, token) = url?;
+        if token != "cli-token" {
+            return Err(format!("token {token:?}, not ESL_API_TOKEN's"));
+        }
         let (status, body) = http(
             &addr,
             "POST",

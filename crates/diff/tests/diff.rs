@@ -15,10 +15,7 @@ use esl_push::ApiCode;
 use esl_push::{Client, RetryPolicy, Secret};
 use esl_render::RenderErrorKind;
 use esl_render::Renderer;
-use esl_sim::{
-    ApFixture, EslFixture, Fault, FaultConfig, Fixture, ShopFixture, SimConfig, SimHandle,
-    Simulator,
-};
+use esl_sim::{Fault, FaultConfig, Fixture, SimConfig, SimHandle, Simulator};
 
 const APP: &str = "diff-tests";
 const SECRET: &str = "diff-tests-secret";
@@ -106,37 +103,10 @@ fn bindings_csv(labels: &[(String, Model, String)]) -> String {
 }
 
 fn fixture(labels: &[(String, Model, String)]) -> Fixture {
-    Fixture {
-        shops: vec![ShopFixture {
-            shop_id: SHOP.into(),
-            name: "Test shop".into(),
-        }],
-        aps: vec![ApFixture {
-            ap_id: "AP-1".into(),
-            ap_sn: "SN-AP-1".into(),
-            ap_name: "AP".into(),
-            model_name: "SLAP1".into(),
-            shop_id: SHOP.into(),
-            status: 1,
-            software_version: "1.0.1".into(),
-        }],
-        esls: labels
-            .iter()
-            .map(|(esl, model, _)| EslFixture {
-                esl_id: esl.clone(),
-                esl_code: String::new(),
-                esl_sn: String::new(),
-                model: *model,
-                shop_id: Some(SHOP.into()),
-                ap_id: Some("AP-1".into()),
-                status: None,
-                battery: 90,
-                rssi: -40,
-                software_version: "1.0.1".into(),
-            })
-            .collect(),
-        ..Fixture::default()
-    }
+    Fixture::shop(
+        SHOP,
+        labels.iter().map(|(esl, model, _)| (esl.clone(), *model)),
+    )
 }
 
 fn prices(name: &str, csv: &str) -> ProductFile {

@@ -27,9 +27,7 @@ use std::sync::Arc;
 use esl_diff::{Pusher, TemplateLibrary};
 use esl_push::{Client as PushClient, RetryPolicy, Secret};
 use esl_serve::{Config, DbConfig, Server};
-use esl_sim::{
-    ApFixture, EslFixture, Fault, Fixture, ShopFixture, SimConfig, SimHandle, Simulator,
-};
+use esl_sim::{Fault, Fixture, SimConfig, SimHandle, Simulator};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "browser-test-token-42";
@@ -391,37 +389,12 @@ const APP: &str = "app-browser";
 const SECRET: &str = "secret-browser";
 
 fn sim_fixture() -> Fixture {
-    Fixture {
-        shops: vec![ShopFixture {
-            shop_id: SHOP.into(),
-            name: "Test shop".into(),
-        }],
-        aps: vec![ApFixture {
-            ap_id: "AP-1".into(),
-            ap_sn: "SN-AP-1".into(),
-            ap_name: "AP".into(),
-            model_name: "SLAP1".into(),
-            shop_id: SHOP.into(),
-            status: 1,
-            software_version: "1.0.1".into(),
-        }],
-        esls: SIM_ESLS
+    Fixture::shop(
+        SHOP,
+        SIM_ESLS
             .iter()
-            .map(|(esl, model)| EslFixture {
-                esl_id: (*esl).into(),
-                esl_code: String::new(),
-                esl_sn: String::new(),
-                model: *model,
-                shop_id: Some(SHOP.into()),
-                ap_id: Some("AP-1".into()),
-                status: None,
-                battery: 90,
-                rssi: -40,
-                software_version: "1.0.1".into(),
-            })
-            .collect(),
-        ..Fixture::default()
-    }
+            .map(|(esl, model)| ((*esl).to_owned(), *model)),
+    )
 }
 
 /// As [`run`]; with `registry`, the service has a fresh registry (`--db`) in the templates

@@ -9,9 +9,7 @@ use esl_model::Model;
 use esl_push::{Client, RetryPolicy, Secret};
 use esl_render::{Renderer, Template};
 use esl_serve::{Config, DbConfig, Server};
-use esl_sim::{
-    ApFixture, EslFixture, Fault, Fixture, ShopFixture, SimConfig, SimHandle, Simulator,
-};
+use esl_sim::{Fault, Fixture, SimConfig, SimHandle, Simulator};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "registry-test-token";
@@ -47,37 +45,12 @@ impl Drop for Running {
 }
 
 fn fixture() -> Fixture {
-    Fixture {
-        shops: vec![ShopFixture {
-            shop_id: SHOP.into(),
-            name: "Test shop".into(),
-        }],
-        aps: vec![ApFixture {
-            ap_id: "AP-1".into(),
-            ap_sn: "SN-AP-1".into(),
-            ap_name: "AP".into(),
-            model_name: "SLAP1".into(),
-            shop_id: SHOP.into(),
-            status: 1,
-            software_version: "1.0.1".into(),
-        }],
-        esls: LABELS
+    Fixture::shop(
+        SHOP,
+        LABELS
             .iter()
-            .map(|(esl, model, ..)| EslFixture {
-                esl_id: (*esl).into(),
-                esl_code: String::new(),
-                esl_sn: String::new(),
-                model: *model,
-                shop_id: Some(SHOP.into()),
-                ap_id: Some("AP-1".into()),
-                status: None,
-                battery: 90,
-                rssi: -40,
-                software_version: "1.0.1".into(),
-            })
-            .collect(),
-        ..Fixture::default()
-    }
+            .map(|(esl, model, ..)| ((*esl).to_owned(), *model)),
+    )
 }
 
 /// A service over a fresh registry; with `platform`, runs push to a simulator.

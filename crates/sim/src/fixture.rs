@@ -457,22 +457,31 @@ impl Fixture {
     /// whose models cycle through [`Model::ALL`].
     #[must_use]
     pub fn generated(shop_id: &str, n: usize) -> Self {
-        let esls = (0..n)
-            .map(|i| {
-                let model = Model::ALL[i % Model::ALL.len()];
-                let mut e = esl(format!("E{i:05}"), model, Some(shop_id), Some("AP-1"));
-                e.esl_code = format!("C{i:07}");
-                e.esl_sn = format!("SN{i:08}");
-                e
-            })
-            .collect();
+        let mut f = Fixture::shop(
+            shop_id,
+            (0..n).map(|i| (format!("E{i:05}"), Model::ALL[i % Model::ALL.len()])),
+        );
+        for (i, e) in f.esls.iter_mut().enumerate() {
+            e.esl_code = format!("C{i:07}");
+            e.esl_sn = format!("SN{i:08}");
+        }
+        f
+    }
+
+    /// Shop `shop_id` with one online AP (`AP-1`) and these ESLs, bound to both: the world
+    /// of a test that needs given ESL ids and models.
+    #[must_use]
+    pub fn shop(shop_id: &str, esls: impl IntoIterator<Item = (String, Model)>) -> Self {
         Fixture {
             shops: vec![ShopFixture {
                 shop_id: shop_id.to_owned(),
                 name: format!("Shop {shop_id}"),
             }],
             aps: vec![ap("AP-1", shop_id, "Generated AP")],
-            esls,
+            esls: esls
+                .into_iter()
+                .map(|(id, model)| esl(id, model, Some(shop_id), Some("AP-1")))
+                .collect(),
             ..Fixture::default()
         }
     }
