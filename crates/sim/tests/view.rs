@@ -69,7 +69,8 @@ async fn push(client: &reqwest::Client, sim: &SimHandle, esl_id: &str, png: &[u8
     let mut params = BTreeMap::new();
     params.insert("app_id", APP.to_owned());
     params.insert("timestamp", now.to_string());
-    params.insert("random", format!("r{esl_id}{}", now % 1000));
+    // The seed wants 6 to 10 letters and digits: "r", the id and 4 digits, zero-padded.
+    params.insert("random", format!("r{esl_id}{:04}", now % 10_000));
     params.insert("shop_id", "S1".to_owned());
     params.insert("esl_id", esl_id.to_owned());
     let mut text: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
