@@ -46,10 +46,37 @@ pub(crate) struct Face {
     pub(crate) content_hash: [u8; 32],
     /// The face's glyph bitmaps, shared by every clone of the book and every thread.
     pub(crate) glyphs: Arc<crate::text::GlyphCache>,
+    /// The font file, for the hinter.
+    pub(crate) data: FontData,
+    /// Hinting instances by pixel size, shared by every label drawn with this face.
+    pub(crate) hinters: Arc<crate::hint::Hinters>,
+}
+
+/// A font file's bytes: bundled (static) or read at run time.
+#[derive(Clone)]
+pub(crate) enum FontData {
+    Static(&'static [u8]),
+    Owned(Arc<[u8]>),
+}
+
+impl FontData {
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            FontData::Static(b) => b,
+            FontData::Owned(b) => b,
+        }
+    }
+}
+
+impl std::fmt::Debug for FontData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FontData({} bytes)", self.bytes().len())
+    }
 }
 
 impl Face {
-    fn new(name: &str, font: FontArc, bytes: &[u8]) -> Result<Face, FontError> {
+    fn new(name: &str, font: FontArc, data: FontData) -> Result<Face, FontError> {
+        let bytes = data.bytes();
         let upem = font.units_per_em().ok_or_else(|| FontError::Parse {
             name: name.to_owned(),
             message: "no units-per-em".to_owned(),
@@ -75,6 +102,8 @@ impl Face {
                 sha2::Sha256::digest(bytes).into()
             },
             glyphs: Arc::default(),
+            hinters: Arc::default(),
+            data,
         })
     }
 
@@ -191,7 +220,11 @@ impl FontBook {
             name: name.to_owned(),
             message: e.to_string(),
         })?;
-        self.insert(Face::new(name, FontArc::new(font), bytes)?);
+        self.insert(Face::new(
+            name,
+            FontArc::new(font),
+            FontData::Static(bytes),
+        )?);
         Ok(())
     }
 
@@ -200,12 +233,12 @@ impl FontBook {
     /// # Errors
     /// [`FontError::Parse`] when the bytes are not a usable font.
     pub fn add_bytes(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), FontError> {
-        let fingerprint_src = bytes.clone();
+        let data: Arc<[u8]> = Arc::from(bytes.as_slice());
         let font = FontVec::try_from_vec(bytes).map_err(|e| FontError::Parse {
             name: name.to_owned(),
             message: e.to_string(),
         })?;
-        self.insert(Face::new(name, FontArc::new(font), &fingerprint_src)?);
+        self.insert(Face::new(name, FontArc::new(font), FontData::Owned(data))?);
         Ok(())
     }
 

@@ -104,6 +104,12 @@ impl Template {
                 format!("format version {} is not supported; this engine reads versions 1 to {FORMAT_VERSION}", spec.version),
             ));
         }
+        if spec.version < 2 && spec.hinting.is_some() {
+            return Err(v.invalid(
+                "hinting",
+                "`hinting` needs \"version\": 2 (this template says version 1)".into(),
+            ));
+        }
         let mut layouts = LayoutIndex::new();
         for m in &spec.models {
             if layouts.insert(*m, 0).is_some() {
@@ -574,6 +580,7 @@ impl Validator<'_> {
                 }
                 Element::Group(g) if g.padding != Padding::default() => Some("`padding`"),
                 Element::Text(t) if t.spans.is_some() => Some("`spans`"),
+                _ if el.hinting().is_some() => Some("`hinting`"),
                 Element::Price(t)
                     if t.currency_position.is_some()
                         || t.currency_align.is_some()

@@ -67,6 +67,7 @@ fn draw(canvas: &mut Canvas, scene: &Scene, prim: &Prim, clip: Rect) {
         Prim::Glyphs {
             font,
             size,
+            hinted,
             ink,
             glyphs,
         } => {
@@ -75,7 +76,15 @@ fn draw(canvas: &mut Canvas, scene: &Scene, prim: &Prim, clip: Rect) {
                 return;
             };
             for g in glyphs {
-                text::draw_glyph(canvas, face, GlyphId(g.id), *size, (g.x, g.y), *ink, clip);
+                text::draw_glyph(
+                    canvas,
+                    face,
+                    GlyphId(g.id),
+                    (*size, *hinted),
+                    (g.x, g.y),
+                    *ink,
+                    clip,
+                );
             }
         }
         Prim::Modules {

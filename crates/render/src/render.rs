@@ -164,6 +164,7 @@ impl Renderer {
             font_index: BTreeMap::new(),
             elements: Vec::new(),
             warnings: Vec::new(),
+            hint: true,
         };
         b.elements(layout.elements, &layout.path, 0, 0, canvas)?;
         let Builder {
@@ -344,6 +345,9 @@ struct Builder<'a> {
     font_index: BTreeMap<usize, u32>,
     elements: Vec<SceneElement>,
     warnings: Vec<Warning>,
+    /// Whether the element being built hints its text (its `hinting`, else the
+    /// template's, else on); set before an element is measured or drawn.
+    hint: bool,
 }
 
 impl Builder<'_> {
@@ -394,6 +398,11 @@ impl Builder<'_> {
         }
     }
 
+    /// Whether `el` hints its text: its own `hinting`, else the template's, else on.
+    fn hint_of(&self, el: &Element) -> bool {
+        el.hinting().or(self.template.spec.hinting).unwrap_or(true)
+    }
+
     fn chain(&self, fonts: &FontList, path: &str) -> Result<Chain, RenderError> {
         let book = self.r.fonts();
         let mut chain = Vec::new();
@@ -419,7 +428,7 @@ impl Builder<'_> {
                 chain.push(i);
             }
         }
-        Ok(Chain(chain))
+        Ok(Chain(chain, self.hint))
     }
 
     fn report_missing(&mut self, path: &str, missing: &[char]) {
@@ -479,6 +488,7 @@ impl Builder<'_> {
                 None => out.push(Prim::Glyphs {
                     font,
                     size,
+                    hinted: self.hint,
                     ink,
                     glyphs: vec![pos],
                 }),
@@ -542,6 +552,7 @@ impl Builder<'_> {
         if !self.shown(el.when(), path)? {
             return Ok(());
         }
+        self.hint = self.hint_of(el);
         let bounds = given.unwrap_or_else(|| match el.geometry().0 {
             Some(b) => Rect::new(ox.saturating_add(b.x), oy.saturating_add(b.y), b.w, b.h),
             // The loader makes sure every element outside a container has a box.
@@ -804,6 +815,7 @@ impl Builder<'_> {
         path: &str,
         width: Option<i32>,
     ) -> Result<(i32, i32), RenderError> {
+        self.hint = self.hint_of(el);
         let book = self.r.fonts();
         Ok(match el {
             Element::Text(t) => match self.text_pieces(t, path)? {

@@ -49,7 +49,7 @@
 //! | 2 | rounded rectangle | rectangle, radius `u32`, fill ink (optional), outline ink (optional), stroke `u32` |
 //! | 3 | ellipse | rectangle, fill ink (optional), outline ink (optional), stroke `u32` |
 //! | 4 | line | from `x, y` and to `x, y` as `i32`, width `u32`, ink |
-//! | 5 | glyphs | font index `u32` (into the fonts above), size `u32`, ink, count `u32`, each glyph id `u16`, `x`, `y` as `i32` |
+//! | 5 | glyphs | font index `u32` (into the fonts above), size `u32`, hinting `u8` (1 hinted, 0 not), ink, count `u32`, each glyph id `u16`, `x`, `y` as `i32` |
 //! | 6 | modules | `x, y` as `i32`, module size `u32`, columns `u32`, rows `u32`, ink, the dark modules as bits, row by row, most significant bit first, padded to a byte |
 //! | 7 | picture | `x, y` as `i32`, width and height `u32`, its [`PictureId`] (32 bytes) |
 //!
@@ -258,6 +258,8 @@ pub(crate) enum Prim {
     Glyphs {
         font: u32,
         size: u32,
+        /// Whether the glyphs are hinted (grid-fitted) before rasterising.
+        hinted: bool,
         ink: Ink,
         glyphs: Vec<GlyphPos>,
     },
@@ -584,12 +586,14 @@ fn encode_prim<S: Sink>(e: &mut Enc<'_, S>, p: &Prim) {
         Prim::Glyphs {
             font,
             size,
+            hinted,
             ink,
             glyphs,
         } => {
             e.u8(5);
             e.u32(*font);
             e.u32(*size);
+            e.u8(u8::from(*hinted));
             e.ink(*ink);
             e.len(glyphs.len());
             for g in glyphs {

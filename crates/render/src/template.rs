@@ -53,6 +53,10 @@ pub struct TemplateSpec {
     /// China Standard Time). Default 0 (UTC).
     #[serde(default)]
     pub utc_offset: i32,
+    /// Version 2: whether text is grid-fitted (hinted) for the 1-bit panel before it is
+    /// rasterised; default `true`. An element's own `hinting` overrides it.
+    #[serde(default)]
+    pub hinting: Option<bool>,
     /// The elements of the base layout, drawn in order (later elements on top).
     #[serde(default)]
     pub elements: Vec<Element>,
@@ -250,6 +254,18 @@ impl Element {
             Element::Qrcode(e) => e.when.as_ref(),
             Element::Row(e) | Element::Column(e) | Element::Stack(e) => e.when.as_ref(),
             Element::UnitPrice(e) => e.when.as_ref(),
+        }
+    }
+
+    /// The element's own `hinting` (elements that draw text have one).
+    #[must_use]
+    pub fn hinting(&self) -> Option<bool> {
+        match self {
+            Element::Text(e) => e.hinting,
+            Element::Price(e) => e.hinting,
+            Element::UnitPrice(e) => e.hinting,
+            Element::Barcode(e) => e.hinting,
+            _ => None,
         }
     }
 
@@ -493,6 +509,10 @@ pub struct TextElement {
     /// Font name(s) from the font book.
     #[serde(default = "sans")]
     pub font: FontList,
+    /// Version 2: whether this element's text is hinted (grid-fitted for the 1-bit panel);
+    /// the template's `hinting` when absent.
+    #[serde(default)]
+    pub hinting: Option<bool>,
     /// Font size in pixels (the em size).
     pub size: u32,
     /// Smallest size the text may shrink to before it is cut with an ellipsis (default:
@@ -615,6 +635,10 @@ pub struct PriceElement {
     /// Font name(s).
     #[serde(default = "sans_bold")]
     pub font: FontList,
+    /// Version 2: whether this element's text is hinted (grid-fitted for the 1-bit panel);
+    /// the template's `hinting` when absent.
+    #[serde(default)]
+    pub hinting: Option<bool>,
     /// Size of the integer part in pixels.
     pub size: u32,
     /// Size of the decimals and the currency sign (default: half of `size`).
@@ -970,6 +994,10 @@ pub struct UnitPriceElement {
     /// Font name(s).
     #[serde(default = "sans")]
     pub font: FontList,
+    /// Version 2: whether this element's text is hinted (grid-fitted for the 1-bit panel);
+    /// the template's `hinting` when absent.
+    #[serde(default)]
+    pub hinting: Option<bool>,
     /// Font size in pixels.
     pub size: u32,
     /// Smallest size to shrink to (default `size`).
@@ -1494,6 +1522,10 @@ pub struct BarcodeElement {
     /// Font of the digits (default `sans`).
     #[serde(default = "sans")]
     pub font: FontList,
+    /// Version 2: whether this element's text is hinted (grid-fitted for the 1-bit panel);
+    /// the template's `hinting` when absent.
+    #[serde(default)]
+    pub hinting: Option<bool>,
     /// Size of the digits in pixels; chosen to fit when absent.
     #[serde(default)]
     pub text_size: Option<u32>,

@@ -548,3 +548,42 @@ fn shared_types_are_send_and_sync() {
     assert_send_sync::<crate::FontBook>();
     assert_send_sync::<crate::PanelImage>();
 }
+
+fn one_text(version: u32, template_hinting: &str, element_hinting: &str) -> String {
+    format!(
+        r#"{{"version": {version}, "models": ["SL121"]{template_hinting}, "elements": [
+            {{"type": "text", "box": {{"x": 2, "y": 10, "w": 200, "h": 30}}, "field": "name", "size": 12{element_hinting}}}
+        ]}}"#
+    )
+}
+
+#[test]
+fn hinting_is_on_by_default_and_turned_off_per_template_or_element() {
+    let r = renderer();
+    let p = Product::new().with("name", "Jasmine Green Tea 茉莉花茶");
+    let scene = |json: &str| r.bind(&template(json), &p, Model::Sl121).unwrap();
+    let image = |json: &str| r.render(&template(json), &p, Model::Sl121).unwrap().image;
+    let default = one_text(2, "", "");
+    let on = one_text(2, r#", "hinting": true"#, "");
+    let off = one_text(2, r#", "hinting": false"#, "");
+    let off_here = one_text(2, "", r#", "hinting": false"#);
+    let on_here = one_text(2, r#", "hinting": false"#, r#", "hinting": true"#);
+    assert_eq!(scene(&default).fingerprint(), scene(&on).fingerprint());
+    assert_eq!(scene(&off).fingerprint(), scene(&off_here).fingerprint());
+    assert_eq!(scene(&on_here).fingerprint(), scene(&on).fingerprint());
+    // Hinting changes the pixels, and the fingerprint says so.
+    assert_ne!(scene(&on).fingerprint(), scene(&off).fingerprint());
+    assert_ne!(image(&on).indices(), image(&off).indices());
+}
+
+#[test]
+fn hinting_is_a_version_2_key() {
+    for json in [
+        one_text(1, r#", "hinting": false"#, ""),
+        one_text(1, "", r#", "hinting": false"#),
+    ] {
+        let err = Template::from_json(json.as_bytes(), "t", None).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("hinting") && msg.contains("version"), "{msg}");
+    }
+}

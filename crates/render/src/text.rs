@@ -18,9 +18,10 @@ pub(crate) struct Placed {
     pub x: f32,
 }
 
-/// The font chain of an element, resolved to book indices.
+/// The font chain of an element, resolved to book indices, and whether its glyphs are
+/// hinted (grid-fitted, with whole-pixel advances) or drawn from the plain outlines.
 #[derive(Clone, Debug)]
-pub(crate) struct Chain(pub Vec<usize>);
+pub(crate) struct Chain(pub Vec<usize>, pub bool);
 
 /// How one span of a text is laid out: its fonts and size (its ink matters only when it is
 /// drawn). A plain text is one span in the element's style.
@@ -117,9 +118,12 @@ fn shape(
                 }
             };
             let f = book.face(face);
+            let hint = style.chain.1;
             if let Some(prev) = out.last_mut() {
                 if prev.face == face && prev.size == size && prev.ch != '\n' {
-                    prev.advance += f.kern(prev.id, id, size as f32);
+                    let kern = f.kern(prev.id, id, size as f32);
+                    // Hinted glyphs stand at whole pixels: the kerning is rounded too.
+                    prev.advance += if hint { kern.round() } else { kern };
                 }
             }
             out.push(Shaped {
@@ -128,11 +132,23 @@ fn shape(
                 face,
                 id,
                 size,
-                advance: f.advance(id, size as f32).max(0.0),
+                advance: advance(f, id, size, hint),
             });
         }
     }
     out
+}
+
+/// The advance of glyph `id` at `size`: the hinted one (whole pixels, from the same mask
+/// that is drawn) or the outline's.
+fn advance(face: &Face, id: GlyphId, size: u32, hint: bool) -> f32 {
+    if hint {
+        face.glyphs
+            .get_or_make(id, size, true, || glyph_mask(face, id, size, true))
+            .advance
+    } else {
+        face.advance(id, size as f32).max(0.0)
+    }
 }
 
 /// The line segmenter: UAX #14, with dictionaries for the scripts written without spaces
@@ -538,9 +554,11 @@ struct GlyphRun {
 ///
 /// Glyphs are always placed at whole pixels, so a glyph's pixels are the same wherever it
 /// stands: one mask serves every label.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct GlyphMask {
     runs: Vec<GlyphRun>,
+    /// The advance in pixels: whole pixels when hinted.
+    advance: f32,
 }
 
 /// Em sizes up to which glyph masks are kept: label text. Larger glyphs (a poster price)
@@ -550,26 +568,28 @@ const MAX_CACHED_SIZE: u32 = 256;
 /// full, further glyphs are rasterised each time (the same pixels, only slower).
 const GLYPH_CACHE_BYTES: usize = 16 << 20;
 
-/// The glyph masks of one face, keyed by glyph and em size, shared across labels and
-/// threads and bounded in memory ([`GLYPH_CACHE_BYTES`]). Hinting, when it comes (issue
-/// 10), joins the key. A cached mask is the mask [`glyph_mask`] makes, so output does not
+/// The glyph masks of one face, keyed by glyph, em size and hinting, shared across labels
+/// and threads and bounded in memory ([`GLYPH_CACHE_BYTES`]). A cached mask is the mask [`glyph_mask`] makes, so output does not
 /// depend on what is cached, on the order labels are drawn in, or on the thread count.
 #[derive(Debug, Default)]
 pub(crate) struct GlyphCache {
-    masks: std::sync::RwLock<std::collections::HashMap<(u16, u32), std::sync::Arc<GlyphMask>>>,
+    #[allow(clippy::type_complexity)]
+    masks:
+        std::sync::RwLock<std::collections::HashMap<(u16, u32, bool), std::sync::Arc<GlyphMask>>>,
     bytes: std::sync::atomic::AtomicUsize,
 }
 
 impl GlyphCache {
-    /// The mask of glyph `id` at `size`, made by `make` unless kept.
+    /// The mask of glyph `id` at `size`, hinted or not, made by `make` unless kept.
     fn get_or_make(
         &self,
         id: GlyphId,
         size: u32,
+        hint: bool,
         make: impl FnOnce() -> GlyphMask,
     ) -> std::sync::Arc<GlyphMask> {
         use std::sync::atomic::Ordering::Relaxed;
-        let key = (id.0, size);
+        let key = (id.0, size, hint);
         // A poisoned lock (a panic elsewhere while writing) only turns the cache off.
         if let Some(m) = self.masks.read().ok().and_then(|m| m.get(&key).cloned()) {
             return m;
@@ -616,6 +636,52 @@ fn inked_grid(
             *v = c;
         }
     });
+    (corner, w, ink_of(&cov, w, h))
+}
+
+/// The inked pixels of a hinted outline (origin at (0, 0)), like [`inked_grid`]: coverage
+/// by `ab_glyph_rasterizer`, then [`inked`] per pixel.
+fn hinted_grid(segments: &[crate::hint::Segment]) -> ((i32, i32), usize, Vec<bool>) {
+    use crate::hint::Segment;
+    use ab_glyph_rasterizer::{Point, Rasterizer, point};
+    let points = segments.iter().flat_map(|s| match *s {
+        Segment::Line(a, b) => [a, b, b, b],
+        Segment::Quad(a, b, c) => [a, b, c, c],
+        Segment::Cubic(a, b, c, d) => [a, b, c, d],
+    });
+    let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+    for p in points {
+        x0 = x0.min(p.x);
+        y0 = y0.min(p.y);
+        x1 = x1.max(p.x);
+        y1 = y1.max(p.y);
+    }
+    if !(x0 < x1 && y0 < y1) || x1 - x0 > 4096.0 || y1 - y0 > 4096.0 {
+        return ((0, 0), 0, Vec::new());
+    }
+    let (cx, cy) = (x0.floor(), y0.floor());
+    let w = (x1.ceil() - cx) as usize;
+    let h = (y1.ceil() - cy) as usize;
+    let mut r = Rasterizer::new(w, h);
+    let at = |p: Point| point(p.x - cx, p.y - cy);
+    for s in segments {
+        match *s {
+            Segment::Line(a, b) => r.draw_line(at(a), at(b)),
+            Segment::Quad(a, b, c) => r.draw_quad(at(a), at(b), at(c)),
+            Segment::Cubic(a, b, c, d) => r.draw_cubic(at(a), at(b), at(c), at(d)),
+        }
+    }
+    let mut cov = vec![0f32; w * h];
+    r.for_each_pixel_2d(|gx, gy, c| {
+        if let Some(v) = cov.get_mut(gy as usize * w + gx as usize) {
+            *v = c;
+        }
+    });
+    ((cx as i32, cy as i32), w, ink_of(&cov, w, h))
+}
+
+/// Ink from a `w` × `h` coverage grid, by [`inked`] (threshold and dropout control).
+fn ink_of(cov: &[f32], w: usize, h: usize) -> Vec<bool> {
     let at = |x: isize, y: isize| -> f32 {
         if x < 0 || y < 0 || x >= w as isize || y >= h as isize {
             0.0
@@ -635,15 +701,30 @@ fn inked_grid(
             ));
         }
     }
-    (corner, w, grid)
+    grid
 }
 
-/// The mask of glyph `id` of `face` at em size `size`, with its origin at (0, 0).
-fn glyph_mask(face: &Face, id: GlyphId, size: u32) -> GlyphMask {
-    let ((ox, oy), w, grid) = inked_grid(face, id, size, (0, 0));
+/// The mask of glyph `id` of `face` at em size `size`, with its origin at (0, 0): hinted
+/// when `hint` is set and the font can be hinted, from the plain outline otherwise.
+fn glyph_mask(face: &Face, id: GlyphId, size: u32, hint: bool) -> GlyphMask {
+    let hinted = if hint {
+        crate::hint::hinted(face.data.bytes(), &face.hinters, id.0, size)
+    } else {
+        None
+    };
+    let (((ox, oy), w, grid), advance) = match hinted {
+        Some(h) => (hinted_grid(&h.segments), h.advance),
+        None => {
+            let a = face.advance(id, size as f32).max(0.0);
+            (
+                inked_grid(face, id, size, (0, 0)),
+                if hint { a.round() } else { a },
+            )
+        }
+    };
     let mut runs = Vec::new();
     if w == 0 {
-        return GlyphMask { runs };
+        return GlyphMask { runs, advance };
     }
     for (gy, row) in grid.chunks_exact(w).enumerate() {
         let mut open: Option<usize> = None;
@@ -663,23 +744,24 @@ fn glyph_mask(face: &Face, id: GlyphId, size: u32) -> GlyphMask {
             }
         }
     }
-    GlyphMask { runs }
+    GlyphMask { runs, advance }
 }
 
 /// Draws one glyph with its origin (pen position on the baseline) at integer `(x, y)`,
 /// from the face's glyph cache.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn draw_glyph(
     canvas: &mut Canvas,
     face: &Face,
     id: GlyphId,
-    size: u32,
+    (size, hint): (u32, bool),
     (x, y): (i32, i32),
     ink: Ink,
     clip: Rect,
 ) {
     let mask = face
         .glyphs
-        .get_or_make(id, size, || glyph_mask(face, id, size));
+        .get_or_make(id, size, hint, || glyph_mask(face, id, size, hint));
     for r in &mask.runs {
         let row = Rect {
             x0: x.saturating_add(r.dx0),
@@ -749,6 +831,14 @@ pub(crate) fn digit_extent(book: &FontBook, chain: &Chain, size: u32) -> (i32, i
     for &f in &chain.0 {
         let face = book.face(f);
         if let Some(id) = face.glyph('0') {
+            if chain.1 {
+                let mask = face
+                    .glyphs
+                    .get_or_make(id, size, true, || glyph_mask(face, id, size, true));
+                let top = mask.runs.iter().map(|r| r.dy).min().unwrap_or(0);
+                let bottom = mask.runs.iter().map(|r| r.dy + 1).max().unwrap_or(0);
+                return (-top, bottom.max(0));
+            }
             let glyph = id.with_scale_and_position(face.scale(size as f32), point(0.0, 0.0));
             if let Some(o) = face.font.outline_glyph(glyph) {
                 let b = o.px_bounds();
@@ -777,7 +867,7 @@ mod glyph_cache_tests {
     fn drawn(face: &Face, id: GlyphId, size: u32, at: (i32, i32)) -> Vec<(i32, i32)> {
         let mut c = Canvas::new(120, 120, Palette::BlackWhite, Ink::White);
         let clip = c.bounds();
-        draw_glyph(&mut c, face, id, size, at, Ink::Black, clip);
+        draw_glyph(&mut c, face, id, (size, false), at, Ink::Black, clip);
         let black = Palette::BlackWhite.map(Ink::Black) as u8;
         let mut px = Vec::new();
         for y in 0..120 {
@@ -811,6 +901,56 @@ mod glyph_cache_tests {
     }
 
     #[test]
+    fn hinted_glyphs_have_whole_pixel_advances_and_their_own_cache_entries() {
+        let book = FontBook::bundled();
+        for name in ["sans", "sans-bold", "cjk"] {
+            let face = book.face(book.index_of(name).unwrap());
+            for (c, size) in [('a', 9), ('H', 11), ('e', 12), ('茶', 12), ('品', 10)] {
+                let Some(id) = face.glyph(c) else { continue };
+                let before = face.glyphs.len();
+                let hinted = face
+                    .glyphs
+                    .get_or_make(id, size, true, || glyph_mask(face, id, size, true));
+                let plain = face
+                    .glyphs
+                    .get_or_make(id, size, false, || glyph_mask(face, id, size, false));
+                assert_eq!(face.glyphs.len(), before + 2, "{name} {c:?} {size} px");
+                assert!(!hinted.runs.is_empty(), "{name} {c:?} {size} px draws");
+                assert_eq!(hinted.advance.fract(), 0.0, "{name} {c:?} {size} px");
+                assert!(hinted.advance > 0.0, "{name} {c:?} {size} px");
+                // The hinted advance is the outline's, rounded, give or take the pixel
+                // the hinter may add or take away.
+                assert!(
+                    (hinted.advance - plain.advance).abs() <= 1.5,
+                    "{name} {c:?} {size} px: {} vs {}",
+                    hinted.advance,
+                    plain.advance
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_hinted_vertical_stem_is_one_whole_pixel_column_range() {
+        // Grid fitting puts the stem of `l` on whole pixels: every row of it covers the
+        // same columns, where an unhinted stem may straddle a pixel boundary.
+        let book = FontBook::bundled();
+        let face = book.face(book.index_of("sans").unwrap());
+        let id = face.glyph('l').unwrap();
+        for size in 9..=16 {
+            let m = glyph_mask(face, id, size, true);
+            let first = m.runs[0];
+            assert!(
+                m.runs
+                    .iter()
+                    .all(|r| (r.dx0, r.dx1) == (first.dx0, first.dx1)),
+                "{size} px: {:?}",
+                m.runs
+            );
+        }
+    }
+
+    #[test]
     fn label_sizes_are_kept_once_and_poster_sizes_are_not() {
         let book = FontBook::bundled();
         let face = book.face(book.index_of("sans").unwrap());
@@ -828,7 +968,7 @@ mod glyph_cache_tests {
             &mut c,
             face,
             id,
-            MAX_CACHED_SIZE + 1,
+            (MAX_CACHED_SIZE + 1, false),
             (0, 0),
             Ink::Black,
             clip,
