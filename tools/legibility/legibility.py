@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Legibility of small text: OCR character recall of esl's 1-bit text against FreeType's
+hinted monochrome rendering (Pillow, fontmode "1") of the same font file.
+
+Not a CI test: see README.md in this folder for how to run it and the last results.
+
+Each name is set on one line in the same box (BOX_W x BOX_H pixels, black on white), at
+each size; tesseract reads it (`--psm 7`, chi_sim or eng) at 1x, 2x and 3x nearest-neighbour
+upscales, and the best character recall counts. Character recall = characters of the name
+found in order in the OCR text (longest common subsequence, spaces ignored) / characters
+of the name.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from PIL import Image, ImageDraw, ImageFont
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+# Product names of our own choosing (not taken from the sample data).
+CHINESE = [
+    "农夫山泉矿泉水", "康师傅红烧牛肉面", "伊利纯牛奶", "蒙牛酸酸乳", "青岛啤酒",
+    "统一冰红茶", "雀巢速溶咖啡", "光明鲜牛奶", "金龙鱼调和油", "海天生抽酱油",
+    "老干妈风味豆豉", "双汇火腿肠", "旺旺雪饼", "奥利奥夹心饼干", "德芙巧克力",
+    "五常大米", "洗洁精柠檬味", "蓝月亮洗衣液", "维达抽纸", "绿箭口香糖",
+    "东北珍珠米", "白砂糖一千克", "鲜榨橙汁",
+]
+LATIN = [
+    "Whole Milk 1L", "Orange Juice", "Sparkling Water", "Greek Yogurt", "Cheddar Cheese",
+    "Green Tea", "Dark Chocolate", "Peanut Butter", "Olive Oil 500ml", "Basmati Rice",
+    "Tomato Ketchup", "Corn Flakes", "Butter Cookies", "Apple Cider", "Instant Coffee",
+    "Strawberry Jam", "Sea Salt Chips", "Dish Soap", "Paper Towels", "Mint Gum",
+    "Honey Oat Bar",
+]
+CHINESE_SIZES = [10, 11, 12, 13, 14, 16]
+LATIN_SIZES = [8, 9, 10, 11, 12, 13, 14]
+MODEL = "SL121"  # 212 x 104
+BOX = (2, 32, 208, 40)  # x, y, w, h: the one-line box, on the label and in Pillow's image
+
+
+def template(font, size, hinting):
+    x, y, w, h = BOX
+    return {
+        "version": 2,
+        "name": f"legibility-{font}-{size}",
+        "models": [MODEL],
+        "hinting": hinting,
+        "elements": [{
+            "type": "text", "box": {"x": x, "y": y, "w": w, "h": h},
+            "field": "name", "font": font, "size": size, "max_lines": 1,
+            "valign": "middle",
+        }],
+    }
+
+
+def render_esl(esl, names, sizes, font, hinting, work):
+    """Renders every name at every size with `esl golden --bless`; returns {(i, size): path}."""
+    tdir, fdir, gdir = (os.path.join(work, d) for d in ("t", "f", "g"))
+    for d in (tdir, fdir, gdir):
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+    for size in sizes:
+        with open(os.path.join(tdir, f"s{size}.json"), "w") as f:
+            json.dump(template(font, size, hinting), f, ensure_ascii=False)
+    for i, name in enumerate(names):
+        with open(os.path.join(fdir, f"n{i}.json"), "w") as f:
+            json.dump({"id": str(i), "name": name}, f, ensure_ascii=False)
+    subprocess.run([esl, "golden", "--templates", tdir, "--fixtures", fdir, "--golden", gdir,
+                    "--bless"], check=True, stdout=subprocess.DEVNULL)
+    out = {}
+    for size in sizes:
+        for i in range(len(names)):
+            p = os.path.join(gdir, f"s{size}__n{i}__{MODEL.lower()}.png")
+            img = Image.open(p).convert("L").point(lambda v: 255 if v > 200 else 0)
+            x, y, w, h = BOX
+            out[(i, size)] = img.crop((x, y, x + w, y + h))
+    return out
+
+
+def render_pillow(font_file, names, sizes):
+    out = {}
+    x, y, w, h = BOX
+    for size in sizes:
+        font = ImageFont.truetype(font_file, size)
+        for i, name in enumerate(names):
+            img = Image.new("L", (w, h), 255)
+            d = ImageDraw.Draw(img)
+            d.fontmode = "1"  # FreeType hinted monochrome
+            d.text((0, h // 2), name, font=font, fill=0, anchor="lm")
+            out[(i, size)] = img
+    return out
+
+
+def lcs(a, b):
+    prev = [0] * (len(b) + 1)
+    for ca in a:
+        cur = [0]
+        for j, cb in enumerate(b):
+            cur.append(prev[j] + 1 if ca == cb else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
+
+
+def ocr(img, lang):
+    with tempfile.NamedTemporaryFile(suffix=".png") as f:
+        # A white margin helps tesseract find the line.
+        pad = Image.new("L", (img.width + 20, img.height + 20), 255)
+        pad.paste(img, (10, 10))
+        pad.save(f.name)
+        r = subprocess.run(["tesseract", f.name, "-", "-l", lang, "--psm", "7"],
+                           capture_output=True, text=True)
+        return r.stdout
+
+
+def recall(name, img, lang):
+    want = name.replace(" ", "")
+    best = 0.0
+    for k in (1, 2, 3):
+        big = img.resize((img.width * k, img.height * k), Image.NEAREST)
+        got = ocr(big, lang).replace(" ", "").strip()
+        best = max(best, lcs(want, got) / len(want))
+        if best == 1.0:
+            break
+    return best
+
+
+def table(title, names, sizes, lang, renders):
+    print(f"\n{title}\n")
+    print("| renderer | " + " | ".join(f"{s} px" for s in sizes) + " |")
+    print("|---|" + "---|" * len(sizes))
+    for label, imgs in renders:
+        cells = []
+        for s in sizes:
+            r = [recall(n, imgs[(i, s)], lang) for i, n in enumerate(names)]
+            cells.append(f"{sum(r) / len(r):.2f}")
+        print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--esl", default=os.path.join(ROOT, "target", "release", "esl"),
+                    help="the esl binary")
+    ap.add_argument("--save", help="folder to save every image in (for looking at)")
+    ap.add_argument("--only", choices=["chinese", "latin"], help="one script only")
+    args = ap.parse_args()
+    cases = []
+    if args.only != "latin":
+        cases.append(("Chinese (chi_sim), WenQuanYi Micro Hei subset", CHINESE, CHINESE_SIZES,
+                      "chi_sim", "cjk", "WenQuanYiMicroHei-GB2312.ttf"))
+    if args.only != "chinese":
+        cases.append(("Latin (eng), Noto Sans Regular", LATIN, LATIN_SIZES, "eng", "sans",
+                      "NotoSans-Regular.ttf"))
+    with tempfile.TemporaryDirectory() as work:
+        for title, names, sizes, lang, font, file in cases:
+            renders = [
+                ("esl, hinted", render_esl(args.esl, names, sizes, font, True, work)),
+                ("esl, `hinting: false`", render_esl(args.esl, names, sizes, font, False, work)),
+                ("FreeType hinted mono (Pillow `fontmode = \"1\"`)",
+                 render_pillow(os.path.join(ROOT, "fonts", file), names, sizes)),
+            ]
+            if args.save:
+                os.makedirs(args.save, exist_ok=True)
+                for k, (label, imgs) in enumerate(renders):
+                    for (i, s), img in imgs.items():
+                        img.save(os.path.join(args.save, f"{lang}-{s}px-n{i}-r{k}.png"))
+            table(title, names, sizes, lang, renders)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
