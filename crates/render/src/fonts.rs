@@ -50,6 +50,14 @@ pub(crate) struct Face {
     pub(crate) data: FontData,
     /// Hinting instances by pixel size, shared by every label drawn with this face.
     pub(crate) hinters: Arc<crate::hint::Hinters>,
+    /// The weight class (OS/2 `usWeightClass`; 400 when the font has no OS/2 table).
+    weight: f32,
+    /// The font's GPOS kerning, when it has a GPOS `kern` feature (else its legacy `kern`
+    /// table is read).
+    pub(crate) gpos_kern: Option<Arc<crate::kern::GposKern>>,
+    /// Whether this is the synthetic-bold twin of a face (see [`Face::synthetic_bold`]):
+    /// its glyphs are emboldened by [`Face::embolden`] pixels.
+    pub(crate) emboldened: bool,
 }
 
 /// A font file's bytes: bundled (static) or read at run time.
@@ -103,8 +111,53 @@ impl Face {
             },
             glyphs: Arc::default(),
             hinters: Arc::default(),
+            weight: skrifa::FontRef::new(bytes)
+                .map(|f| {
+                    use skrifa::MetadataProvider as _;
+                    f.attributes().weight.value()
+                })
+                .unwrap_or(400.0),
+            emboldened: false,
+            gpos_kern: crate::kern::GposKern::of(bytes).map(Arc::new),
             data,
         })
+    }
+
+    /// Whether the face is bold (weight class 600 or more).
+    pub(crate) fn is_bold(&self) -> bool {
+        self.weight >= 600.0
+    }
+
+    /// The face's synthetic-bold twin: the same font whose glyphs are emboldened, for the
+    /// characters a bold face lacks and a regular fallback draws (Chinese in `sans-bold`).
+    /// Its own glyph cache, and its own content hash (SHA-256 of the file's hash followed by
+    /// `synthetic bold`), so a scene tells the two apart.
+    fn synthetic_bold(&self) -> Face {
+        use sha2::Digest as _;
+        let mut hash = sha2::Sha256::new();
+        hash.update(self.content_hash);
+        hash.update(b"synthetic bold");
+        Face {
+            name: format!("{} (synthetic bold)", self.name),
+            content_hash: hash.finalize().into(),
+            glyphs: Arc::default(),
+            emboldened: true,
+            ..self.clone()
+        }
+    }
+
+    /// How far a synthetic-bold glyph at em size `size` is emboldened, in whole pixels:
+    /// rightwards and upwards (the baseline stays). As FreeType's `FT_GlyphSlot_Embolden`
+    /// does for bitmaps: one twenty-fourth of the em, rounded, at least one pixel across
+    /// (stems one pixel wider at label sizes), and rounded down upwards (no taller below
+    /// 24 px, where a taller horizontal stroke would close the counters of dense hanzi).
+    /// The advance grows by the width added.
+    pub(crate) fn embolden(&self, size: u32) -> (u32, u32) {
+        if self.emboldened {
+            (((size + 12) / 24).max(1), size / 24)
+        } else {
+            (0, 0)
+        }
     }
 
     /// The ab_glyph scale for an em size of `size` pixels.
@@ -112,14 +165,20 @@ impl Face {
         PxScale::from(size * self.height_units / self.upem)
     }
 
-    /// Advance width of a glyph at an em size, in pixels.
-    pub(crate) fn advance(&self, id: GlyphId, size: f32) -> f32 {
-        self.font.h_advance_unscaled(id) * size / self.upem
+    /// Advance width of a glyph at an em size, in pixels (with the width a synthetic bold
+    /// adds).
+    pub(crate) fn advance(&self, id: GlyphId, size: u32) -> f32 {
+        self.font.h_advance_unscaled(id) * size as f32 / self.upem + self.embolden(size).0 as f32
     }
 
-    /// Kerning between two glyphs at an em size, in pixels.
+    /// Kerning between two glyphs at an em size, in pixels: from GPOS where the font has a
+    /// `kern` feature there (as a shaper would), else from its legacy `kern` table.
     pub(crate) fn kern(&self, a: GlyphId, b: GlyphId, size: f32) -> f32 {
-        self.font.kern_unscaled(a, b) * size / self.upem
+        let units = match &self.gpos_kern {
+            Some(k) => k.pair(self.data.bytes(), a.0, b.0) as f32,
+            None => self.font.kern_unscaled(a, b),
+        };
+        units * size / self.upem
     }
 
     /// The glyph for `c`, or `None` when the font lacks it.
@@ -154,6 +213,7 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct FontBook {
+    /// Each font added, followed by its synthetic-bold twin ([`Face::synthetic_bold`]).
     faces: Vec<Arc<Face>>,
     by_name: BTreeMap<String, usize>,
     fallback: Vec<usize>,
@@ -286,12 +346,34 @@ impl FontBook {
     }
 
     fn insert(&mut self, face: Face) {
+        let twin = Arc::new(face.synthetic_bold());
         match self.by_name.get(&face.name) {
-            Some(&i) => self.faces[i] = Arc::new(face),
+            Some(&i) => {
+                self.faces[i] = Arc::new(face);
+                self.faces[i + 1] = twin;
+            }
             None => {
                 self.by_name.insert(face.name.clone(), self.faces.len());
                 self.faces.push(Arc::new(face));
+                self.faces.push(twin);
             }
+        }
+    }
+
+    /// The face to draw a character with when `chosen` has it and the text is set in
+    /// `primary` (the first face of its chain): `chosen`'s synthetic-bold twin when
+    /// `primary` is bold and `chosen` is not, else `chosen`.
+    pub(crate) fn styled(&self, primary: usize, chosen: usize) -> usize {
+        let bold = |i: usize| {
+            self.faces
+                .get(i)
+                .is_some_and(|f| f.is_bold() || f.emboldened)
+        };
+        if bold(primary) && !bold(chosen) {
+            // Every face added is followed by its twin (`insert`).
+            chosen + 1
+        } else {
+            chosen
         }
     }
 

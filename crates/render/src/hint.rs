@@ -1,6 +1,6 @@
 //! Hinted outlines for 1-bit glyphs (issue 10): skrifa grid-fits a glyph for a monochrome
 //! target — with the font's TrueType bytecode where it has some, with skrifa's autohinter
-//! otherwise — and hands back the outline in pixels and the rounded advance.
+//! otherwise — and hands back the outline in pixels, and the rounded advance.
 //!
 //! Building a hinting instance runs the font's setup programs (or the autohinter's analysis
 //! of the whole font), so instances are kept per face and pixel size ([`Hinters`]).
@@ -20,13 +20,6 @@ pub(crate) enum Segment {
     Line(Point, Point),
     Quad(Point, Point, Point),
     Cubic(Point, Point, Point, Point),
-}
-
-/// A glyph grid-fitted at one pixel size: its outline and its advance (whole pixels).
-#[derive(Debug)]
-pub(crate) struct Hinted {
-    pub segments: Vec<Segment>,
-    pub advance: f32,
 }
 
 /// The hinting instances of one face, by pixel size; `None` records a size at which the
@@ -130,17 +123,47 @@ impl OutlinePen for Collect {
 }
 
 /// Glyph `id` of the font in `data`, hinted for a 1-bit target at `ppem` pixels per em; `None`
-/// when the font or the glyph cannot be hinted (the caller then draws it unhinted).
-pub(crate) fn hinted(data: &[u8], hinters: &Hinters, id: u16, ppem: u32) -> Option<Hinted> {
+/// when the font or the glyph cannot be hinted (the caller then draws it unhinted). Its
+/// advance is [`hinted_advance`].
+pub(crate) fn hinted(data: &[u8], hinters: &Hinters, id: u16, ppem: u32) -> Option<Vec<Segment>> {
+    let mut pen = Collect::default();
+    draw(data, hinters, id, ppem, &mut pen)?;
+    pen.close_contour();
+    Some(pen.segments)
+}
+
+/// The advance of [`hinted`]'s glyph, without collecting its outline (text is measured at
+/// many sizes while it is fitted, and drawn at one).
+pub(crate) fn hinted_advance(data: &[u8], hinters: &Hinters, id: u16, ppem: u32) -> Option<f32> {
+    draw(data, hinters, id, ppem, &mut Discard)
+}
+
+/// A pen that keeps nothing.
+struct Discard;
+
+impl OutlinePen for Discard {
+    fn move_to(&mut self, _: f32, _: f32) {}
+    fn line_to(&mut self, _: f32, _: f32) {}
+    fn quad_to(&mut self, _: f32, _: f32, _: f32, _: f32) {}
+    fn curve_to(&mut self, _: f32, _: f32, _: f32, _: f32, _: f32, _: f32) {}
+    fn close(&mut self) {}
+}
+
+/// Draws glyph `id` hinted at `ppem` into `pen`; returns its advance in whole pixels.
+fn draw(
+    data: &[u8],
+    hinters: &Hinters,
+    id: u16,
+    ppem: u32,
+    pen: &mut impl OutlinePen,
+) -> Option<f32> {
     let font = skrifa::FontRef::new(data).ok()?;
     let instance = hinters.get(&font, ppem)?;
     let outlines = font.outline_glyphs();
     let glyph = outlines.get(skrifa::GlyphId::new(u32::from(id)))?;
-    let mut pen = Collect::default();
     let metrics = glyph
-        .draw(DrawSettings::hinted(&instance, false), &mut pen)
+        .draw(DrawSettings::hinted(&instance, false), pen)
         .ok()?;
-    pen.close_contour();
     let advance = match metrics.advance_width {
         Some(a) => a,
         None => font
@@ -148,8 +171,5 @@ pub(crate) fn hinted(data: &[u8], hinters: &Hinters, id: u16, ppem: u32) -> Opti
             .advance_width(skrifa::GlyphId::new(u32::from(id)))
             .unwrap_or(0.0),
     };
-    Some(Hinted {
-        segments: pen.segments,
-        advance: advance.round().max(0.0),
-    })
+    Some(advance.round().max(0.0))
 }

@@ -38,7 +38,7 @@
 //! | engine | [`RENDER_VERSION`](crate::RENDER_VERSION) as `u32` |
 //! | model | `str(name)`, panel width and height as `u32`, number of inks as `u8` |
 //! | canvas | rotation in quarter turns as `u8`, canvas width and height as `u32`, background ink |
-//! | fonts | their count as `u32`, then each font the scene draws with, in order of first use: the SHA-256 of its file (32 bytes) |
+//! | fonts | their count as `u32`, then each font the scene draws with, in order of first use: the SHA-256 of its file (32 bytes); for the synthetic-bold twin of a font (hanzi in a bold text, drawn by a regular fallback and emboldened), the SHA-256 of that hash followed by the bytes `synthetic bold` |
 //! | elements | the count of drawn elements as `u32`; each: its clip, the count of its primitives as `u32`, then each primitive |
 //!
 //! Primitives start with a tag byte:

@@ -105,7 +105,7 @@ fn shape(
                 .0
                 .iter()
                 .find_map(|&f| book.face(f).glyph(ch).map(|id| (f, id)));
-            let (face, id) = match found {
+            let (chosen, id) = match found {
                 Some(x) => x,
                 None => {
                     if ch.is_control() {
@@ -117,6 +117,7 @@ fn shape(
                     (primary, GlyphId(0))
                 }
             };
+            let face = book.styled(primary, chosen);
             let f = book.face(face);
             let hint = style.chain.1;
             if let Some(prev) = out.last_mut() {
@@ -142,12 +143,29 @@ fn shape(
 /// The advance of glyph `id` at `size`: the hinted one (whole pixels, from the same mask
 /// that is drawn) or the outline's.
 fn advance(face: &Face, id: GlyphId, size: u32, hint: bool) -> f32 {
-    if hint {
+    if hinting(hint, size) {
         face.glyphs
-            .get_or_make(id, size, true, || glyph_mask(face, id, size, true))
-            .advance
+            .advance_or_make(id, size, || hinted_advance(face, id, size))
     } else {
-        face.advance(id, size as f32).max(0.0)
+        face.advance(id, size).max(0.0)
+    }
+}
+
+/// Em sizes up to which glyphs are hinted: above, grid-fitting changes no visible pixel of a
+/// 1-bit glyph, and each size would cost a hinting instance. Every hinted mask can be kept.
+const MAX_HINTED_SIZE: u32 = MAX_CACHED_SIZE;
+
+/// Whether a glyph asked for `hint` at `size` is hinted ([`MAX_HINTED_SIZE`]).
+fn hinting(hint: bool, size: u32) -> bool {
+    hint && size <= MAX_HINTED_SIZE
+}
+
+/// The advance of a hinted glyph: the advance [`glyph_mask`] gives its mask, without drawing
+/// it (text is measured at every size it is tried at while it is fitted, and drawn at one).
+fn hinted_advance(face: &Face, id: GlyphId, size: u32) -> f32 {
+    match crate::hint::hinted_advance(face.data.bytes(), &face.hinters, id.0, size) {
+        Some(a) => a + face.embolden(size).0 as f32,
+        None => face.advance(id, size).max(0.0).round(),
     }
 }
 
@@ -577,7 +595,12 @@ pub(crate) struct GlyphCache {
     masks:
         std::sync::RwLock<std::collections::HashMap<(u16, u32, bool), std::sync::Arc<GlyphMask>>>,
     bytes: std::sync::atomic::AtomicUsize,
+    /// Hinted advances by glyph and em size, at most [`MAX_CACHED_ADVANCES`].
+    advances: std::sync::RwLock<std::collections::HashMap<(u16, u32), f32>>,
 }
+
+/// Hinted advances one face keeps, at most (about 8 MB).
+const MAX_CACHED_ADVANCES: usize = 1 << 18;
 
 impl GlyphCache {
     /// The mask of glyph `id` at `size`, hinted or not, made by `make` unless kept.
@@ -604,6 +627,21 @@ impl GlyphCache {
             }
         }
         mask
+    }
+
+    /// The hinted advance of glyph `id` at `size`, made by `make` unless kept.
+    fn advance_or_make(&self, id: GlyphId, size: u32, make: impl FnOnce() -> f32) -> f32 {
+        let key = (id.0, size);
+        if let Some(a) = self.advances.read().ok().and_then(|m| m.get(&key).copied()) {
+            return a;
+        }
+        let a = make();
+        if let Ok(mut advances) = self.advances.write() {
+            if advances.len() < MAX_CACHED_ADVANCES {
+                advances.insert(key, a);
+            }
+        }
+        a
     }
 
     /// How many masks are kept (for tests).
@@ -692,6 +730,31 @@ fn hinted_coverage(segments: &[crate::hint::Segment]) -> ((i32, i32), usize, usi
     ((cx as i32, cy as i32), w, h, cov)
 }
 
+/// An inked grid emboldened by `bx` pixels rightwards and `by` upwards: each inked pixel
+/// also inks the `bx` pixels to its right and the `by` above it (a dilation, as FreeType's
+/// `FT_Bitmap_Embolden`). The grid grows by as much, upwards, so the baseline stays.
+fn embolden_grid(
+    ((ox, oy), w, grid): ((i32, i32), usize, Vec<bool>),
+    bx: u32,
+    by: u32,
+) -> ((i32, i32), usize, Vec<bool>) {
+    if (bx == 0 && by == 0) || w == 0 {
+        return ((ox, oy), w, grid);
+    }
+    let (bx, by) = (bx as usize, by as usize);
+    let h = grid.len() / w;
+    let nw = w + bx;
+    let mut out = vec![false; nw * (h + by)];
+    for (i, _) in grid.iter().enumerate().filter(|(_, on)| **on) {
+        let (x, y) = (i % w, i / w);
+        // Old row y is new row y + by; it inks new rows y..=y + by.
+        for ny in y..=y + by {
+            out[ny * nw + x..=ny * nw + x + bx].fill(true);
+        }
+    }
+    ((ox, oy - by as i32), nw, out)
+}
+
 /// Ink from a `w` × `h` coverage grid, by [`inked`] (threshold and dropout control).
 fn ink_of(cov: &[f32], w: usize, h: usize) -> Vec<bool> {
     let at = |x: isize, y: isize| -> f32 {
@@ -719,21 +782,20 @@ fn ink_of(cov: &[f32], w: usize, h: usize) -> Vec<bool> {
 /// The mask of glyph `id` of `face` at em size `size`, with its origin at (0, 0): hinted
 /// when `hint` is set and the font can be hinted, from the plain outline otherwise.
 fn glyph_mask(face: &Face, id: GlyphId, size: u32, hint: bool) -> GlyphMask {
+    let hint = hinting(hint, size);
     let hinted = if hint {
         crate::hint::hinted(face.data.bytes(), &face.hinters, id.0, size)
     } else {
         None
     };
-    let (((ox, oy), w, grid), advance) = match hinted {
-        Some(h) => (hinted_grid(&h.segments), h.advance),
-        None => {
-            let a = face.advance(id, size as f32).max(0.0);
-            (
-                inked_grid(face, id, size, (0, 0)),
-                if hint { a.round() } else { a },
-            )
-        }
+    let grid = match hinted {
+        Some(segments) => hinted_grid(&segments),
+        None => inked_grid(face, id, size, (0, 0)),
     };
+    let (bold_x, bold_y) = face.embolden(size);
+    let ((ox, oy), w, grid) = embolden_grid(grid, bold_x, bold_y);
+    // The advance layout measures with, so what is drawn is what was measured.
+    let advance = advance(face, id, size, hint);
     let mut runs = Vec::new();
     if w == 0 {
         return GlyphMask { runs, advance };
@@ -913,6 +975,103 @@ mod glyph_cache_tests {
     }
 
     #[test]
+    fn measuring_text_draws_no_glyph_and_large_glyphs_are_not_hinted() {
+        let book = FontBook::bundled();
+        let [bold, cjk] = ["sans-bold", "cjk"].map(|n| book.index_of(n).unwrap());
+        let chain = Chain(vec![bold, cjk], true);
+        // What fitting a text does: measure it at every size from large to small. (It made
+        // and drew a mask per glyph and size, and took 80 s for one label in release.)
+        let mut missing = Missing::new();
+        for size in (1..=400).rev() {
+            let line = run(&book, &chain, "Tea 茉莉花茶", size, &mut missing);
+            assert!(line.width > 0.0);
+        }
+        for face in [bold, cjk, book.styled(bold, cjk)] {
+            assert_eq!(
+                book.face(face).glyphs.len(),
+                0,
+                "masks made while measuring"
+            );
+        }
+        // Above MAX_HINTED_SIZE a glyph asked for hinted is drawn as it is unhinted.
+        let face = book.face(bold);
+        let id = face.glyph('e').unwrap();
+        for size in [MAX_HINTED_SIZE + 1, 400] {
+            assert_eq!(
+                glyph_mask(face, id, size, true),
+                glyph_mask(face, id, size, false)
+            );
+        }
+        assert_ne!(
+            glyph_mask(face, id, 12, true),
+            glyph_mask(face, id, 12, false),
+            "hinting moves pixels at label sizes"
+        );
+    }
+
+    /// The inked pixels of a mask, relative to its origin.
+    fn pixels(m: &GlyphMask) -> std::collections::BTreeSet<(i32, i32)> {
+        m.runs
+            .iter()
+            .flat_map(|r| (r.dx0..r.dx1).map(move |x| (x, r.dy)))
+            .collect()
+    }
+
+    #[test]
+    fn chinese_set_in_a_bold_face_is_drawn_emboldened() {
+        let book = FontBook::bundled();
+        let [sans, bold, cjk] = ["sans", "sans-bold", "cjk"].map(|n| book.index_of(n).unwrap());
+        // Regular text keeps the regular fallback; a bold face keeps its own glyphs.
+        assert_eq!(book.styled(sans, cjk), cjk);
+        assert_eq!(book.styled(bold, bold), bold);
+        let twin = book.styled(bold, cjk);
+        assert_ne!(twin, cjk);
+        assert_ne!(book.face(twin).content_hash, book.face(cjk).content_hash);
+
+        // Layout: the hanzi of a sans-bold text come from the twin, the Latin from sans-bold.
+        let mut missing = Missing::new();
+        let line = run(
+            &book,
+            &Chain(vec![bold, cjk], true),
+            "Tea 茉莉花茶",
+            12,
+            &mut missing,
+        );
+        let faces: Vec<usize> = line.glyphs.iter().map(|g| g.face).collect();
+        assert_eq!(faces, [bold, bold, bold, bold, twin, twin, twin, twin]);
+        assert!(missing.is_empty());
+
+        for (size, across, up) in [(10, 1, 0), (12, 1, 0), (16, 1, 0), (24, 1, 1), (48, 2, 2)] {
+            for hint in [true, false] {
+                for c in ['茶', '灌', '元'] {
+                    let id = book.face(cjk).glyph(c).unwrap();
+                    let plain = glyph_mask(book.face(cjk), id, size, hint);
+                    let emboldened = glyph_mask(book.face(twin), id, size, hint);
+                    let (bx, by) = book.face(twin).embolden(size);
+                    let at = format!("{c:?} at {size} px, hinted {hint}");
+                    assert_eq!((bx, by), (across, up), "{at}");
+                    assert_eq!(emboldened.advance, plain.advance + bx as f32, "{at}");
+                    // Every pixel of the regular glyph, and those right of and above it.
+                    let want: std::collections::BTreeSet<(i32, i32)> = pixels(&plain)
+                        .into_iter()
+                        .flat_map(|(x, y)| {
+                            (0..=bx as i32)
+                                .flat_map(move |i| (0..=by as i32).map(move |j| (x + i, y - j)))
+                        })
+                        .collect();
+                    let got = pixels(&emboldened);
+                    assert_eq!(got, want, "{at}");
+                    // The baseline stays: no ink below the regular glyph's lowest row.
+                    let bottom =
+                        |p: &std::collections::BTreeSet<(i32, i32)>| p.iter().map(|q| q.1).max();
+                    assert_eq!(bottom(&got), bottom(&pixels(&plain)), "{at}");
+                    assert!(got.len() > pixels(&plain).len(), "{at}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn hinted_glyphs_have_whole_pixel_advances_and_their_own_cache_entries() {
         let book = FontBook::bundled();
         for name in ["sans", "sans-bold", "cjk"] {
@@ -1056,12 +1215,13 @@ mod tests {
                 for c in text.chars() {
                     expected += 1;
                     let Some(id) = face.glyph(c) else { continue };
-                    let Some(h) = crate::hint::hinted(face.data.bytes(), &face.hinters, id.0, size)
+                    let Some(segments) =
+                        crate::hint::hinted(face.data.bytes(), &face.hinters, id.0, size)
                     else {
                         continue;
                     };
-                    let ((ox, oy), w, rows, cov) = hinted_coverage(&h.segments);
-                    let edges = edges(&h.segments);
+                    let ((ox, oy), w, rows, cov) = hinted_coverage(&segments);
+                    let edges = edges(&segments);
                     for gy in 0..rows {
                         for gx in 0..w {
                             let mut n = 0;
