@@ -819,11 +819,13 @@ fn vanishing_contours(segments: &[crate::hint::Segment]) -> Vec<(f32, f32, f32, 
     let mut start = None;
     let (mut bbox, mut area) = ((f32::MAX, f32::MAX, f32::MIN, f32::MIN), 0.0f32);
     for s in segments {
-        let (from, to, points) = match *s {
-            Segment::Line(a, b) => (a, b, vec![a, b]),
-            Segment::Quad(a, b, c) => (a, c, vec![a, b, c]),
-            Segment::Cubic(a, b, c, d) => (a, d, vec![a, b, c, d]),
+        // The segment's ends and control points (a line's end twice over, a quad's once more).
+        let points = match *s {
+            Segment::Line(a, b) => [a, b, b, b],
+            Segment::Quad(a, b, c) => [a, b, c, c],
+            Segment::Cubic(a, b, c, d) => [a, b, c, d],
         };
+        let (from, to) = (points[0], points[3]);
         let first = *start.get_or_insert(from);
         for p in points {
             bbox = (
@@ -1379,9 +1381,14 @@ mod hinted_raster_tests {
             .collect()
     }
 
-    /// The inked pixels, absolute.
+    /// The inked pixels, absolute, dropping stubs (as above 11 px).
     fn inked(segments: &[Segment]) -> Vec<(i32, i32)> {
-        let ((ox, oy), w, grid) = hinted_grid(segments, false);
+        inked_keeping(segments, false)
+    }
+
+    /// The inked pixels, absolute, keeping stubs or not.
+    fn inked_keeping(segments: &[Segment], keep_stubs: bool) -> Vec<(i32, i32)> {
+        let ((ox, oy), w, grid) = hinted_grid(segments, keep_stubs);
         (0..grid.len())
             .filter(|&i| grid[i])
             .map(|i| (ox + (i % w) as i32, oy + (i / w) as i32))
@@ -1413,12 +1420,10 @@ mod hinted_raster_tests {
         let want: Vec<(i32, i32)> = (2..7).map(|y| (2, y)).collect();
         assert_eq!(inked(&stroke), want);
         // Keeping stubs (small sizes), the ends are inked too.
-        let ((ox, oy), w, grid) = hinted_grid(&stroke, true);
-        let kept: Vec<(i32, i32)> = (0..grid.len())
-            .filter(|&i| grid[i])
-            .map(|i| (ox + (i % w) as i32, oy + (i / w) as i32))
-            .collect();
-        assert_eq!(kept, (1..8).map(|y| (2, y)).collect::<Vec<_>>());
+        assert_eq!(
+            inked_keeping(&stroke, true),
+            (1..8).map(|y| (2, y)).collect::<Vec<_>>()
+        );
         // The same horizontally (the column sweep's dropouts).
         let bar = polygon(&[(1.0, 3.6), (8.0, 3.6), (8.0, 3.9), (1.0, 3.9)]);
         let want: Vec<(i32, i32)> = (2..7).map(|x| (x, 3)).collect();
