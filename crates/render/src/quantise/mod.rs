@@ -326,7 +326,9 @@ pub struct Options {
     /// on black/white/red panels, which the red policy lets be fully red and which is
     /// nearer (in OKLab) to red ink than to black and white. So a brand-red logo such as
     /// RGB(200, 20, 30) prints solid red, a near-white background solid white, while
-    /// gradients, photos and mid-tone flats keep their dither.
+    /// gradients, photos and mid-tone flats keep their dither. The anti-aliased edges
+    /// between such areas print as the ink of the side they are more covered by, so a
+    /// red logo on white has no black fringe (see `docs/dithering.md`).
     pub solid: f32,
     /// Error diffusion only: how strongly a blue-noise map modulates the choice of ink,
     /// 0 to 1 (default [`Options::DEFAULT_JITTER`]); 0 is the plain kernel. The error
@@ -556,6 +558,197 @@ enum ToneTable {
 const FLAT_SPREAD: u8 = 1;
 const FLAT_MAJORITY: usize = 13;
 
+/// [`snap_edges`]: channels whose two flat colours differ by at least this many sRGB levels
+/// place a pixel on the blend between them; in the others the pixel may stray this many
+/// levels outside the two.
+const EDGE_CHANNEL_SPAN: u8 = 24;
+const EDGE_STRAY: u8 = 8;
+/// [`snap_edges`]: how far apart (as a share of the blend, 0–1) the channels' blend
+/// positions may be for the pixel to count as a blend of the two colours.
+const EDGE_SPREAD: f32 = 0.05;
+/// [`snap_edges`]: how far (0–1) a pixel must be blended from a solid red towards white,
+/// with no white area in sight, to count as the red's rim rather than its shading.
+const EDGE_CLEAR: f32 = 0.1;
+/// [`snap_edges`]: how far (in pixels, along each axis) a pixel looks for the flat areas it
+/// may be an edge of: a 7 × 7 neighbourhood reaches across a 3 × 3 blur on both sides.
+const EDGE_REACH: usize = 3;
+
+/// Anti-aliased edges between flat areas print as the nearer of the two areas' inks.
+///
+/// A pixel that is not itself flat, with a solid pixel in its 7 × 7 neighbourhood and
+/// another pixel there of a different ink (solid, or of a colour near an ink: the pure
+/// white inside a thin white ring is not flat by the majority rule), whose colour lies on
+/// the blend between those two colours (in linear light or in sRGB values, as image
+/// editors blend), prints the ink of the side it is more than half covered by (in light),
+/// and takes and passes on no error. Without this, the pale pinks on the rim of a red logo
+/// on white (too pale for the red policy) are dithered black and white, and the logo wears
+/// a black fringe. A mask with no solid pixel is left alone.
+fn snap_edges(mask: &mut [u8], near: &[u8], srgb: &[[u8; 3]], w: usize, h: usize) {
+    if mask.iter().all(|&m| m == diffuse::NOT_SOLID) {
+        return;
+    }
+    let decode = color::decode_table();
+    let lin = |v: u8| decode[usize::from(v)];
+    // Where pixel `c` lies on the blend from flat colour `a` to `b` (0 at `a`, 1 at `b`),
+    // with how well the channels agree (the smaller of the two models' spreads).
+    let blend = |c: [u8; 3], a: [u8; 3], b: [u8; 3]| -> Option<(f32, f32)> {
+        let (mut lo_l, mut hi_l, mut sum_l) = (f32::INFINITY, f32::NEG_INFINITY, 0.0);
+        let (mut lo_s, mut hi_s, mut sum_s) = (f32::INFINITY, f32::NEG_INFINITY, 0.0);
+        let mut n = 0.0;
+        for k in 0..3 {
+            if a[k].abs_diff(b[k]) >= EDGE_CHANNEL_SPAN {
+                let tl = (lin(c[k]) - lin(a[k])) / (lin(b[k]) - lin(a[k]));
+                let ts = (f32::from(c[k]) - f32::from(a[k])) / (f32::from(b[k]) - f32::from(a[k]));
+                (lo_l, hi_l, sum_l) = (lo_l.min(tl), hi_l.max(tl), sum_l + tl);
+                (lo_s, hi_s, sum_s) = (lo_s.min(ts), hi_s.max(ts), sum_s + ts);
+                n += 1.0;
+            } else if c[k] < a[k].min(b[k]).saturating_sub(EDGE_STRAY)
+                || c[k] > a[k].max(b[k]).saturating_add(EDGE_STRAY)
+            {
+                return None;
+            }
+        }
+        // Not past either colour (a darker red beside a red is shading, not an edge).
+        if n == 0.0 || lo_l < -0.02 || hi_l > 1.02 || lo_s < -0.02 || hi_s > 1.02 {
+            return None;
+        }
+        let (spread_l, spread_s) = (hi_l - lo_l, hi_s - lo_s);
+        // The position in light decides: a pixel half covered by black on white is
+        // sRGB 188, not 128.
+        let t = if spread_l <= spread_s {
+            sum_l / n
+        } else {
+            sum_s / n
+        };
+        Some((t, spread_l.min(spread_s)))
+    };
+    let first_pass = mask.to_vec();
+    let reach = solid_within_reach(&first_pass, w, h);
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            if first_pass[i] != diffuse::NOT_SOLID || !reach[i] {
+                continue;
+            }
+            let c = srgb[i];
+            // The distinct near-ink colours around, and whether each is solid (a logo edge
+            // has two or three).
+            let mut flats: [([u8; 3], u8, bool); 8] = [([0; 3], 0, false); 8];
+            let mut n = 0;
+            let mut alike = 0;
+            for yy in y.saturating_sub(EDGE_REACH)..(y + EDGE_REACH + 1).min(h) {
+                for xx in x.saturating_sub(EDGE_REACH)..(x + EDGE_REACH + 1).min(w) {
+                    let j = yy * w + xx;
+                    if yy.abs_diff(y) <= 2 && xx.abs_diff(x) <= 2 {
+                        alike +=
+                            usize::from((0..3).all(|k| srgb[j][k].abs_diff(c[k]) <= FLAT_SPREAD));
+                    }
+                    let solid = first_pass[j] != diffuse::NOT_SOLID;
+                    let ink = if solid { first_pass[j] } else { near[j] };
+                    if ink == diffuse::NOT_SOLID {
+                        continue;
+                    }
+                    if let Some(f) = flats[..n].iter_mut().find(|f| f.0 == srgb[j]) {
+                        f.2 |= solid;
+                    } else if n < flats.len() {
+                        flats[n] = (srgb[j], ink, solid);
+                        n += 1;
+                    }
+                }
+            }
+            // A flat area of its own (a mid-grey bar) keeps its dither.
+            if alike >= FLAT_MAJORITY || n == 0 {
+                continue;
+            }
+            let mut best: Option<(f32, u8)> = None;
+            for (p, &(ca, ia, sa)) in flats[..n].iter().enumerate() {
+                for &(cb, ib, sb) in &flats[p + 1..n] {
+                    if ia == ib || !(sa || sb) {
+                        continue;
+                    }
+                    if let Some((t, spread)) = blend(c, ca, cb) {
+                        if spread <= EDGE_SPREAD && best.is_none_or(|(s, _)| spread < s) {
+                            best = Some((spread, if t < 0.5 { ia } else { ib }));
+                        }
+                    }
+                }
+            }
+            // The partner out of sight (a thin white ring inside a red disc never reaches
+            // white): around a solid red, where the red policy would leave pale pinks to
+            // black and white, a clear blend towards white prints red or white. (Darker reds
+            // keep their dither: they are the shading of a photo as often as a logo's rim.)
+            if best.is_none() {
+                let reds = flats[..n].iter().filter(|f| f.2 && f.1 == Ink::Red as u8);
+                for &(ca, ia, _) in reds {
+                    if let Some((t, spread)) = blend(c, ca, [255; 3]) {
+                        if t >= EDGE_CLEAR
+                            && spread <= EDGE_SPREAD
+                            && best.is_none_or(|(s, _)| spread < s)
+                        {
+                            best = Some((spread, if t < 0.5 { ia } else { Ink::White as u8 }));
+                        }
+                    }
+                }
+            }
+            if let Some((_, ink)) = best {
+                mask[i] = ink;
+            }
+        }
+    }
+}
+
+/// For each pixel, whether a solid cell of `mask` lies within [`EDGE_REACH`] of it along
+/// both axes (a separable box dilation, so pictures with few flat areas cost little).
+fn solid_within_reach(mask: &[u8], w: usize, h: usize) -> Vec<bool> {
+    let mut rows = vec![false; w * h];
+    if w == 0 {
+        return rows;
+    }
+    for (row, out) in mask.chunks_exact(w).zip(rows.chunks_exact_mut(w)) {
+        // Distance to the last solid cell to the left, then to the right.
+        let mut since = usize::MAX;
+        for (x, &m) in row.iter().enumerate() {
+            since = if m != diffuse::NOT_SOLID {
+                0
+            } else {
+                since.saturating_add(1)
+            };
+            out[x] = since <= EDGE_REACH;
+        }
+        since = usize::MAX;
+        for (x, &m) in row.iter().enumerate().rev() {
+            since = if m != diffuse::NOT_SOLID {
+                0
+            } else {
+                since.saturating_add(1)
+            };
+            out[x] |= since <= EDGE_REACH;
+        }
+    }
+    let mut near = vec![false; w * h];
+    for x in 0..w {
+        let mut since = usize::MAX;
+        for y in 0..h {
+            since = if rows[y * w + x] {
+                0
+            } else {
+                since.saturating_add(1)
+            };
+            near[y * w + x] = since <= EDGE_REACH;
+        }
+        since = usize::MAX;
+        for y in (0..h).rev() {
+            since = if rows[y * w + x] {
+                0
+            } else {
+                since.saturating_add(1)
+            };
+            near[y * w + x] |= since <= EDGE_REACH;
+        }
+    }
+    near
+}
+
 /// Rec. 709 luminance weights of linear R, G, B.
 const LUMA: [f32; 3] = [0.2126, 0.7152, 0.0722];
 
@@ -621,19 +814,25 @@ impl<'a> Mapper<'a> {
             .collect();
         let tolerance = f64::from(tolerance) / 100.0;
         let mut mask = vec![diffuse::NOT_SOLID; w * h];
-        let mut last: Option<([u8; 3], u8)> = None;
-        for (i, cell) in mask.iter_mut().enumerate() {
+        // The ink each pixel's colour is within the tolerance of, flat or not (for
+        // `snap_edges`).
+        let mut near = vec![diffuse::NOT_SOLID; w * h];
+        let mut last: Option<([u8; 3], (u8, bool))> = None;
+        for (i, (cell, near)) in mask.iter_mut().zip(near.iter_mut()).enumerate() {
             let c = srgb[i];
-            let ink = match last {
-                Some((q, ink)) if q == c => ink,
+            let (ink, close) = match last {
+                Some((q, found)) if q == c => found,
                 _ => {
-                    let ink = self.solid_ink(c, tolerance);
-                    last = Some((c, ink));
-                    ink
+                    let found = self.solid_ink(c, tolerance);
+                    last = Some((c, found));
+                    found
                 }
             };
             if ink == diffuse::NOT_SOLID {
                 continue;
+            }
+            if close {
+                *near = ink;
             }
             let (x, y) = (i % w, i / w);
             let near = |q: [u8; 3]| (0..3).all(|k| q[k].abs_diff(c[k]) <= FLAT_SPREAD);
@@ -647,11 +846,13 @@ impl<'a> Mapper<'a> {
                 *cell = ink;
             }
         }
+        snap_edges(&mut mask, &near, &srgb, w, h);
         mask
     }
 
-    /// The ink a flat area of sRGB colour `c` prints as, or [`diffuse::NOT_SOLID`].
-    fn solid_ink(&self, c: [u8; 3], tolerance: f64) -> u8 {
+    /// The ink a flat area of sRGB colour `c` prints as, or [`diffuse::NOT_SOLID`]; and
+    /// whether `c` is within `tolerance` of that ink (rather than red by the red policy).
+    fn solid_ink(&self, c: [u8; 3], tolerance: f64) -> (u8, bool) {
         let tone: &[f32; 256] = match &self.tone {
             ToneTable::Plain(t) => t,
             ToneTable::Own(t) => t,
@@ -673,10 +874,12 @@ impl<'a> Mapper<'a> {
                 best = (ink, d);
             }
         }
-        if best.1 <= tolerance || (best.0 == Ink::Red && red_factor >= 1.0) {
-            best.0 as u8
+        if best.1 <= tolerance {
+            (best.0 as u8, true)
+        } else if best.0 == Ink::Red && red_factor >= 1.0 {
+            (best.0 as u8, false)
         } else {
-            diffuse::NOT_SOLID
+            (diffuse::NOT_SOLID, false)
         }
     }
 
