@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -30,6 +31,18 @@ CHINESE = [
     "老干妈风味豆豉", "双汇火腿肠", "旺旺雪饼", "奥利奥夹心饼干", "德芙巧克力",
     "五常大米", "洗洁精柠檬味", "蓝月亮洗衣液", "维达抽纸", "绿箭口香糖",
     "东北珍珠米", "白砂糖一千克", "鲜榨橙汁",
+    # Added 2026-12-07, before the run that used them, to make the sample large enough that a
+    # difference of 0.01 is not OCR noise (see README.md).
+    "可口可乐", "百事可乐", "雪碧柠檬汽水", "王老吉凉茶", "加多宝", "娃哈哈纯净水",
+    "怡宝饮用水", "红牛维生素饮料", "脉动青柠味", "康师傅绿茶", "三只松鼠坚果", "良品铺子肉干",
+    "达利园蛋黄派", "好丽友派", "乐事薯片原味", "上好佳虾条", "徐福记糖果", "大白兔奶糖",
+    "金锣火腿", "思念水饺", "湾仔码头汤圆", "三全速冻包子", "安井鱼丸", "李锦记蚝油",
+    "太太乐鸡精", "恒顺香醋", "鲁花花生油", "福临门大豆油", "中粮面粉", "北京挂面",
+    "今麦郎方便面", "白象汤好喝", "农心辛拉面", "伊利安慕希", "蒙牛特仑苏", "君乐宝酸奶",
+    "光明优倍", "飞鹤奶粉", "贝因美米粉", "高露洁牙膏", "云南白药牙膏", "舒肤佳香皂",
+    "海飞丝洗发水", "潘婷护发素", "立白洗衣粉", "心相印面巾纸", "清风卷纸", "金纺柔顺剂",
+    "威露士洗手液", "新鲜鸡蛋十枚", "猪肉五花肉", "精品牛腩", "冷鲜鸡腿", "有机西兰花",
+    "山东大葱", "红富士苹果", "海南香蕉", "新疆葡萄干", "赣南脐橙", "陕西猕猴桃",
 ]
 LATIN = [
     "Whole Milk 1L", "Orange Juice", "Sparkling Water", "Greek Yogurt", "Cheddar Cheese",
@@ -37,6 +50,12 @@ LATIN = [
     "Tomato Ketchup", "Corn Flakes", "Butter Cookies", "Apple Cider", "Instant Coffee",
     "Strawberry Jam", "Sea Salt Chips", "Dish Soap", "Paper Towels", "Mint Gum",
     "Honey Oat Bar",
+    # Added 2026-12-07 with the Chinese names above.
+    "Brown Bread", "Rolled Oats", "Baby Spinach", "Red Onions", "Garlic Bulbs", "Frozen Peas",
+    "Fish Fingers", "Chicken Breast", "Beef Mince 500g", "Smoked Salmon", "Cream Cheese",
+    "Salted Butter", "Tomato Soup", "Baked Beans", "Chickpeas 400g", "Spaghetti", "Basil Pesto",
+    "Maple Syrup", "Hand Soap", "Toothpaste", "Cat Food", "Lemonade 2L", "Ground Coffee",
+    "Rice Crackers",
 ]
 CHINESE_SIZES = [10, 11, 12, 13, 14, 16]
 LATIN_SIZES = [8, 9, 10, 11, 12, 13, 14]
@@ -113,8 +132,10 @@ def ocr(img, lang):
         pad = Image.new("L", (img.width + 20, img.height + 20), 255)
         pad.paste(img, (10, 10))
         pad.save(f.name)
+        # One thread per tesseract: the names are read in parallel instead.
+        env = dict(os.environ, OMP_THREAD_LIMIT="1")
         r = subprocess.run(["tesseract", f.name, "-", "-l", lang, "--psm", "7"],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, env=env)
         return r.stdout
 
 
@@ -130,15 +151,36 @@ def recall(name, img, lang):
     return best
 
 
+def paired(a, b):
+    """Mean of a - b over the names, and its standard error (the names are the sample)."""
+    d = [x - y for x, y in zip(a, b)]
+    mean = sum(d) / len(d)
+    var = sum((x - mean) ** 2 for x in d) / max(1, len(d) - 1)
+    return mean, (var / len(d)) ** 0.5
+
+
 def table(title, names, sizes, lang, renders):
-    print(f"\n{title}\n")
+    """Prints mean recall per renderer and size, then each renderer's difference from the
+    last one (the reference) with its standard error: per-name recall swings a lot with
+    single pixels, so a difference well inside two standard errors is not a finding."""
+    print(f"\n{title} ({len(names)} names)\n")
     print("| renderer | " + " | ".join(f"{s} px" for s in sizes) + " |")
     print("|---|" + "---|" * len(sizes))
+    scores = []
     for label, imgs in renders:
-        cells = []
-        for s in sizes:
-            r = [recall(n, imgs[(i, s)], lang) for i, n in enumerate(names)]
-            cells.append(f"{sum(r) / len(r):.2f}")
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            per_size = [list(pool.map(lambda i: recall(names[i], imgs[(i, s)], lang),
+                                      range(len(names)))) for s in sizes]
+        scores.append(per_size)
+        cells = [f"{sum(r) / len(r):.2f}" for r in per_size]
+        print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
+    ref_label = renders[-1][0]
+    print(f"\nDifference from {ref_label}, mean ± standard error over the names:\n")
+    print("| renderer | " + " | ".join(f"{s} px" for s in sizes) + " |")
+    print("|---|" + "---|" * len(sizes))
+    for (label, _), per_size in zip(renders[:-1], scores[:-1]):
+        cells = [f"{m:+.3f} ± {se:.3f}" for m, se in
+                 (paired(a, b) for a, b in zip(per_size, scores[-1]))]
         print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
 
 
