@@ -202,6 +202,16 @@ fn lab(lin: [f64; 3]) -> [f64; 3] {
 
 /// Mean ΔE76 between a picture and its inks, both blurred in linear light.
 fn perceptual_error(img: &RgbaImage, inks: &[u8]) -> f64 {
+    perceptual_error_where(img, inks, |_, _| true)
+}
+
+/// [`perceptual_error`]'s sum over the pixels where `keep(x, y)`, divided by all pixels: that
+/// region's share of the mean.
+fn perceptual_error_where(
+    img: &RgbaImage,
+    inks: &[u8],
+    keep: impl Fn(usize, usize) -> bool,
+) -> f64 {
     let (w, h) = (img.width() as usize, img.height() as usize);
     assert_eq!(inks.len(), w * h);
     let a = linear_planes(img.pixels().map(|p| [p[0], p[1], p[2]]));
@@ -216,7 +226,9 @@ fn perceptual_error(img: &RgbaImage, inks: &[u8]) -> f64 {
         let la = lab([a[0][i], a[1][i], a[2][i]]);
         let lb = lab([b[0][i], b[1][i], b[2][i]]);
         let d: f64 = (0..3).map(|c| (la[c] - lb[c]).powi(2)).sum();
-        total += d.sqrt();
+        if keep(i % w, i / w) {
+            total += d.sqrt();
+        }
     }
     total / (w * h) as f64
 }
@@ -1388,6 +1400,20 @@ fn versus_textbook_report() {
             perceptual_error(&img, &quantise::quantise(&img, palette, &off))
         );
     }
+    // What a solid red disc costs by this measure on its own: the error of the disc's
+    // inside (3 px in from its rim, the white ring excluded) in a picture whose inside is
+    // solid red, as a share of the whole picture's mean.
+    let (cx, cy, r) = (0.3 * 128.0, 48.0, 0.36 * 96.0 - 3.0);
+    let inside = |x: usize, y: usize| {
+        let (dx, dy) = (x as f64 + 0.5 - cx, y as f64 + 0.5 - cy);
+        let d = (dx * dx + dy * dy).sqrt();
+        d < r && !(0.42 * (r + 3.0) - 3.0..0.55 * (r + 3.0) + 3.0).contains(&d)
+    };
+    let solid = quantise::quantise(&img, Palette::BlackWhiteRed, &Options::default());
+    println!(
+        "logo BWR, the solid disc's inside alone: {:.2}",
+        perceptual_error_where(&img, &solid, inside)
+    );
     let (ours, off, fs) = logo_against_its_print();
     println!(
         "logo against its print in red ink, BWR: default {ours:.2}, solid 0 {off:.2}, textbook FS {fs:.2}"
