@@ -1008,7 +1008,12 @@ fn glyph_mask(face: &Face, id: GlyphId, size: u32, hint: bool) -> GlyphMask {
         None
     };
     let grid = match hinted {
-        Some(segments) => hinted_grid(&segments, size <= STUBS_KEPT_UP_TO),
+        Some(segments) => {
+            // Light-hinted ideographs (up to 12 px) keep their stubs too: their stems are
+            // not fitted to the grid, so more of them fall between pixel centres.
+            let light = crate::hint::is_light(face.data.bytes(), &face.hinters, id.0, size);
+            hinted_grid(&segments, size <= STUBS_KEPT_UP_TO || light)
+        }
         None => inked_grid(face, id, size, (0, 0)),
     };
     let (bold_x, bold_y) = face.embolden(size);
@@ -1288,6 +1293,25 @@ mod glyph_cache_tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn small_ideographs_of_autohinted_fonts_are_hinted_light() {
+        let book = FontBook::bundled();
+        let face = book.face(book.index_of("cjk").unwrap());
+        let light = |c: char, size: u32| {
+            let id = face.glyph(c).unwrap();
+            crate::hint::is_light(face.data.bytes(), &face.hinters, id.0, size)
+        };
+        for c in ['茶', '，', 'か'] {
+            if face.glyph(c).is_none() {
+                continue;
+            }
+            assert!(light(c, 10) && light(c, 12), "{c:?} up to 12 px");
+            assert!(!light(c, 13) && !light(c, 16), "{c:?} from 13 px");
+        }
+        // Latin, in the same font, stays on the strong (mono) target.
+        assert!(!light('a', 10) && !light('H', 12));
     }
 
     #[test]
