@@ -44,6 +44,19 @@ CHINESE = [
     "威露士洗手液", "新鲜鸡蛋十枚", "猪肉五花肉", "精品牛腩", "冷鲜鸡腿", "有机西兰花",
     "山东大葱", "红富士苹果", "海南香蕉", "新疆葡萄干", "赣南脐橙", "陕西猕猴桃",
 ]
+# Held out (2026-12-07): not looked at while choosing light hinting for ideographs up to 12 px
+# (crates/render/src/hint.rs), and read once afterwards to check the choice; `--held-out`.
+CHINESE_HELD_OUT = [
+    "喜之郎果冻", "雀巢咖啡伴侣", "蒙牛纯甄酸奶", "康师傅冰红茶", "统一老坛酸菜牛肉面", "香飘飘奶茶",
+    "旺仔牛奶", "小浣熊干脆面", "卫龙辣条", "盼盼法式小面包", "好多鱼薯片", "奥利奥威化饼干",
+    "士力架花生巧克力", "益达木糖醇口香糖", "农夫果园混合果汁", "汇源橙汁", "冰露矿泉水",
+    "百岁山天然矿泉水", "青岛纯生啤酒", "雪花勇闯天涯", "哈尔滨啤酒", "珠江啤酒", "燕京啤酒",
+    "长城干红葡萄酒", "张裕解百纳", "五粮液白酒", "茅台迎宾酒", "泸州老窖特曲", "红星二锅头",
+    "金龙鱼大米", "十月稻田五常米", "想念挂面", "陈克明面条", "海天蚝油", "厨邦酱油",
+    "千禾零添加酱油", "镇江香醋", "王守义十三香", "家乐鸡精", "海底捞火锅底料", "李锦记辣椒酱",
+    "老干妈辣椒油", "乌江榨菜", "涪陵榨菜", "双汇王中王火腿肠", "雨润低温烤肠", "得利斯香肠",
+    "安佳黄油", "光明奶酪棒", "妙可蓝多奶酪", "蒙牛真果粒", "伊利优酸乳", "维他柠檬茶",
+]
 LATIN = [
     "Whole Milk 1L", "Orange Juice", "Sparkling Water", "Greek Yogurt", "Cheddar Cheese",
     "Green Tea", "Dark Chocolate", "Peanut Butter", "Olive Oil 500ml", "Basmati Rice",
@@ -190,12 +203,18 @@ def main():
                     help="the esl binary")
     ap.add_argument("--save", help="folder to save every image in (for looking at)")
     ap.add_argument("--only", choices=["chinese", "latin"], help="one script only")
+    ap.add_argument("--held-out", action="store_true",
+                    help="the held-out Chinese names only (CHINESE_HELD_OUT)")
     args = ap.parse_args()
     cases = []
-    if args.only != "latin":
+    if args.held_out:
+        cases.append(("Chinese (chi_sim), WenQuanYi Micro Hei subset, held-out names",
+                      CHINESE_HELD_OUT, CHINESE_SIZES, "chi_sim", "cjk",
+                      "WenQuanYiMicroHei-GB2312.ttf"))
+    elif args.only != "latin":
         cases.append(("Chinese (chi_sim), WenQuanYi Micro Hei subset", CHINESE, CHINESE_SIZES,
                       "chi_sim", "cjk", "WenQuanYiMicroHei-GB2312.ttf"))
-    if args.only != "chinese":
+    if args.only != "chinese" and not args.held_out:
         cases.append(("Latin (eng), Noto Sans Regular", LATIN, LATIN_SIZES, "eng", "sans",
                       "NotoSans-Regular.ttf"))
     with tempfile.TemporaryDirectory() as work:
