@@ -89,8 +89,11 @@ impl Hinters {
                     }
                 }
             }
+            // As `Engine::AutoFallback` decides: the font's own bytecode where FreeType
+            // would run it (or where the font cannot do without it), else the autohinter.
+            let outlines = font.outline_glyphs();
             FontKind {
-                bytecode: font.outline_glyphs().require_interpreter(),
+                bytecode: outlines.prefer_interpreter() || outlines.require_interpreter(),
                 ideographs,
             }
         })
