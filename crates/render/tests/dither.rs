@@ -932,18 +932,25 @@ fn logo(w: u32, h: u32) -> RgbaImage {
 /// The logo's brand red.
 const BRAND_RED: [u8; 3] = [200, 20, 30];
 
+/// The logo's disc in a `w × h` picture: centre and radius in pixels, and the white ring
+/// inside it as radii.
+fn logo_disc(w: f64, h: f64) -> ((f64, f64), f64, std::ops::Range<f64>) {
+    let r = 0.36 * h;
+    ((0.3 * w, 0.5 * h), r, 0.42 * r..0.55 * r)
+}
+
 /// [`logo`] with its disc in `red`: in the panel's red ink it is the print a designer
 /// means, which the flat colours of [`Options::solid`] aim at.
 fn logo_in(w: u32, h: u32, red: [u8; 3]) -> RgbaImage {
     let (wf, hf) = (f64::from(w), f64::from(h));
     let at = |u: f64, v: f64| -> [f64; 3] {
         let (px, py) = (u * wf, v * hf);
-        let (dx, dy) = (px - 0.3 * wf, py - 0.5 * hf);
+        let ((cx, cy), disc, ring) = logo_disc(wf, hf);
+        let (dx, dy) = (px - cx, py - cy);
         let r = (dx * dx + dy * dy).sqrt();
-        let disc = 0.36 * hf;
         if r < disc {
             // A white ring inside the disc.
-            if (0.42 * disc..0.55 * disc).contains(&r) {
+            if ring.contains(&r) {
                 return [1.0; 3];
             }
             return hex(red);
@@ -1020,9 +1027,10 @@ fn inks_in(inks: &[u8], w: usize, x0: usize, y0: usize, x1: usize, y1: usize) ->
     n
 }
 
-/// Black pixels within `margin` of the logo's disc (centre (0.3 w, 0.5 h), radius 0.36 h).
+/// Black pixels within `margin` of the logo's disc ([`logo_disc`]).
 fn black_around_disc(inks: &[u8], w: usize, h: usize, margin: f64) -> usize {
-    let (cx, cy, r) = (0.3 * w as f64, 0.5 * h as f64, 0.36 * h as f64 + margin);
+    let ((cx, cy), r, _) = logo_disc(w as f64, h as f64);
+    let r = r + margin;
     (0..h)
         .flat_map(|y| (0..w).map(move |x| (x, y)))
         .filter(|&(x, y)| {
@@ -1059,7 +1067,7 @@ fn logo_edges_print_without_a_black_fringe() {
     // Most image editors blend edges in sRGB values rather than light: the same holds.
     let (w, h) = (128u32, 96u32);
     let srgb_edges = RgbaImage::from_fn(w, h, |x, y| {
-        let (cx, cy, r) = (0.3 * 128.0, 48.0, 0.36 * 96.0);
+        let ((cx, cy), r, _) = logo_disc(f64::from(w), f64::from(h));
         let mut inside = 0.0;
         for s in 0..16 {
             let (dx, dy) = (
@@ -1403,11 +1411,11 @@ fn versus_textbook_report() {
     // What a solid red disc costs by this measure on its own: the error of the disc's
     // inside (3 px in from its rim, the white ring excluded) in a picture whose inside is
     // solid red, as a share of the whole picture's mean.
-    let (cx, cy, r) = (0.3 * 128.0, 48.0, 0.36 * 96.0 - 3.0);
+    let ((cx, cy), r, ring) = logo_disc(128.0, 96.0);
     let inside = |x: usize, y: usize| {
         let (dx, dy) = (x as f64 + 0.5 - cx, y as f64 + 0.5 - cy);
         let d = (dx * dx + dy * dy).sqrt();
-        d < r && !(0.42 * (r + 3.0) - 3.0..0.55 * (r + 3.0) + 3.0).contains(&d)
+        d < r - 3.0 && !(ring.start - 3.0..ring.end + 3.0).contains(&d)
     };
     let solid = quantise::quantise(&img, Palette::BlackWhiteRed, &Options::default());
     println!(
