@@ -202,7 +202,8 @@ def main():
     ap.add_argument("--esl", default=os.path.join(ROOT, "target", "release", "esl"),
                     help="the esl binary")
     ap.add_argument("--save", help="folder to save every image in (for looking at)")
-    ap.add_argument("--only", choices=["chinese", "latin"], help="one script only")
+    ap.add_argument("--only", choices=["chinese", "latin", "latin-bold"],
+                    help="one case only (Latin bold is not part of the default run)")
     ap.add_argument("--held-out", action="store_true",
                     help="the held-out Chinese names only (CHINESE_HELD_OUT)")
     args = ap.parse_args()
@@ -211,10 +212,13 @@ def main():
         cases.append(("Chinese (chi_sim), WenQuanYi Micro Hei subset, held-out names",
                       CHINESE_HELD_OUT, CHINESE_SIZES, "chi_sim", "cjk",
                       "WenQuanYiMicroHei-GB2312.ttf"))
-    elif args.only != "latin":
+    elif args.only in (None, "chinese"):
         cases.append(("Chinese (chi_sim), WenQuanYi Micro Hei subset", CHINESE, CHINESE_SIZES,
                       "chi_sim", "cjk", "WenQuanYiMicroHei-GB2312.ttf"))
-    if args.only != "chinese" and not args.held_out:
+    elif args.only == "latin-bold":
+        cases.append(("Latin bold (eng), Noto Sans Bold", LATIN, LATIN_SIZES, "eng",
+                      "sans-bold", "NotoSans-Bold.ttf"))
+    if args.only in (None, "latin") and not args.held_out:
         cases.append(("Latin (eng), Noto Sans Regular", LATIN, LATIN_SIZES, "eng", "sans",
                       "NotoSans-Regular.ttf"))
     with tempfile.TemporaryDirectory() as work:
