@@ -197,30 +197,32 @@ def table(title, names, sizes, lang, renders):
         print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
 
 
+# The cases: title, names, sizes, tesseract language, esl font name, font file in fonts/.
+CASES = {
+    "chinese": ("Chinese (chi_sim), WenQuanYi Micro Hei subset", CHINESE, CHINESE_SIZES,
+                "chi_sim", "cjk", "WenQuanYiMicroHei-GB2312.ttf"),
+    "held-out": ("Chinese (chi_sim), WenQuanYi Micro Hei subset, held-out names",
+                 CHINESE_HELD_OUT, CHINESE_SIZES, "chi_sim", "cjk",
+                 "WenQuanYiMicroHei-GB2312.ttf"),
+    "latin": ("Latin (eng), Noto Sans Regular", LATIN, LATIN_SIZES, "eng", "sans",
+              "NotoSans-Regular.ttf"),
+    "latin-bold": ("Latin bold (eng), Noto Sans Bold", LATIN, LATIN_SIZES, "eng", "sans-bold",
+                   "NotoSans-Bold.ttf"),
+}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--esl", default=os.path.join(ROOT, "target", "release", "esl"),
                     help="the esl binary")
     ap.add_argument("--save", help="folder to save every image in (for looking at)")
-    ap.add_argument("--only", choices=["chinese", "latin", "latin-bold"],
-                    help="one case only (Latin bold is not part of the default run)")
+    ap.add_argument("--only", choices=list(CASES),
+                    help="one case only (the default run is chinese and latin)")
     ap.add_argument("--held-out", action="store_true",
-                    help="the held-out Chinese names only (CHINESE_HELD_OUT)")
+                    help="the held-out Chinese names only (CHINESE_HELD_OUT); same as --only held-out")
     args = ap.parse_args()
-    cases = []
-    if args.held_out:
-        cases.append(("Chinese (chi_sim), WenQuanYi Micro Hei subset, held-out names",
-                      CHINESE_HELD_OUT, CHINESE_SIZES, "chi_sim", "cjk",
-                      "WenQuanYiMicroHei-GB2312.ttf"))
-    elif args.only in (None, "chinese"):
-        cases.append(("Chinese (chi_sim), WenQuanYi Micro Hei subset", CHINESE, CHINESE_SIZES,
-                      "chi_sim", "cjk", "WenQuanYiMicroHei-GB2312.ttf"))
-    elif args.only == "latin-bold":
-        cases.append(("Latin bold (eng), Noto Sans Bold", LATIN, LATIN_SIZES, "eng",
-                      "sans-bold", "NotoSans-Bold.ttf"))
-    if args.only in (None, "latin") and not args.held_out:
-        cases.append(("Latin (eng), Noto Sans Regular", LATIN, LATIN_SIZES, "eng", "sans",
-                      "NotoSans-Regular.ttf"))
+    chosen = ["held-out"] if args.held_out else [args.only] if args.only else ["chinese", "latin"]
+    cases = [CASES[c] for c in chosen]
     with tempfile.TemporaryDirectory() as work:
         for title, names, sizes, lang, font, file in cases:
             renders = [
